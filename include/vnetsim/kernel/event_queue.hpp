@@ -1,0 +1,159 @@
+#pragma once
+/// The pending-event set of the discrete-event kernel: a monotone radix heap (Ahuja,
+/// Mehlhorn, Orlin and Tarjan 1990) with radix 16, keyed by absolute time, with O(1)
+/// cancellation through generation-checked handles.
+///
+/// Buckets: bucket 1 + 16h + d holds the keys whose highest hex digit differing from
+/// `last` (a lower bound of every key) is digit h and equals d there. Bucket order is key
+/// order, and when the lowest non-empty bucket is emptied around its minimum every entry
+/// moves to a strictly lower bucket, so an entry moves at most 16 times and, for random
+/// delays, about log16(pending) times. Bucket 0 is the "run": the next few events,
+/// sorted, all earlier than anything in another bucket; a small bucket is sorted straight
+/// into it instead of being split further.
+///
+/// Order: events leave in (time, seq) order, where seq is the global count of pushes, so
+/// events at the same time leave first-in first-out and every run is reproducible
+/// (ns-3 scheduler.h rule). The radix heap gives this without comparing seq: entries of
+/// equal time always share a bucket and every move between buckets is stable.
+///
+/// Monotone: a push must not be earlier than the time of the last event popped (the
+/// simulator's "now"); the simulator checks that before calling push(). Looking ahead
+/// never moves that bound: pop_until() leaves the queue untouched when the next event is
+/// past its limit, so a caller may stop at any time and schedule from there.
+///
+/// Memory: a pending event costs one 16-byte bucket entry plus one 32-byte slot record;
+/// both live in vectors that keep their capacity, so a queue that has reached its
+/// working size allocates nothing more.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "vnetsim/kernel/sim_time.hpp"
+
+namespace vnetsim::kernel {
+
+/// What to run: dispatched by kind to a target id (STYLE.md, "Hot path").
+using event_kind = std::uint16_t;
+
+struct event {
+  sim_time time;
+  std::uint64_t seq = 0;     ///< global push counter: the tie-breaker, and a trace id
+  std::uint64_t arg = 0;     ///< kind-specific argument (a frame slot, a port, ...)
+  std::uint32_t target = 0;  ///< device or engine id within its kind
+  event_kind kind = 0;
+};
+
+/// Refers to one scheduled event; stays safe to use after the event ran or was
+/// cancelled (the generation no longer matches, so cancel() returns nothing).
+class event_handle {
+ public:
+  constexpr event_handle() noexcept = default;
+  constexpr bool valid() const noexcept { return generation_ != 0; }
+
+ private:
+  friend class event_queue;
+  constexpr event_handle(std::uint32_t slot, std::uint32_t gen) noexcept
+      : slot_(slot), generation_(gen) {}
+  std::uint32_t slot_ = 0;
+  std::uint32_t generation_ = 0;  // 0 = no event
+};
+
+class event_queue {
+ public:
+  event_queue();
+
+  /// Adds an event. Amortized O(1). Precondition: `t` >= the time of the last pop and
+  /// t >= 0 (not checked here; the simulator checks).
+  event_handle push(sim_time t, event_kind kind, std::uint32_t target, std::uint64_t arg);
+
+  /// Cancels a pending event in O(1) and returns it; nothing if it already ran, was
+  /// cancelled, or the handle is empty. Its heap entry is dropped when it reaches the front.
+  std::optional<event> cancel(event_handle h) noexcept;
+
+  /// True while the event behind `h` is scheduled and not cancelled. O(1).
+  bool pending(event_handle h) const noexcept;
+
+  /// Removes and returns the next live event if its time is <= `limit`; otherwise
+  /// nothing, and the queue is left as it was. Amortized O(b), b = bits in the largest
+  /// scheduling distance (at most 64): each entry moves down at most b buckets.
+  std::optional<event> pop_until(sim_time limit) noexcept;
+  /// Removes and returns the next live event. Amortized O(b) as pop_until().
+  std::optional<event> pop() noexcept { return pop_until(sim_time::max()); }
+
+  /// Time of the next live event, without removing it or reorganising anything.
+  /// O(1) in the common case; O(n) when cancelled entries hide the minimum. For
+  /// diagnostics and tests: the run loop uses pop_until().
+  std::optional<sim_time> next_time() const noexcept;
+
+  /// Live (scheduled, not cancelled) events. O(1).
+  std::size_t size() const noexcept { return live_; }
+  bool empty() const noexcept { return live_ == 0; }
+  /// Events pushed so far (the next seq).
+  std::uint64_t pushed() const noexcept { return next_seq_; }
+  /// Bytes held by the queue's own storage, for the memory figures in benchmarks.
+  std::size_t memory_bytes() const noexcept;
+  /// Pre-sizes storage for `n` pending events so that a run allocates nothing more.
+  void reserve(std::size_t n);
+
+ private:
+  struct entry {
+    std::uint64_t time;
+    std::uint32_t slot;
+    std::uint32_t pad;
+  };
+  static_assert(sizeof(entry) == 16);
+
+  enum class slot_state : std::uint8_t { free, pending, cancelled };
+  struct slot_record {
+    std::uint64_t seq;
+    std::uint64_t arg;
+    std::uint32_t target;
+    std::uint32_t generation;  // bumped when the slot is freed; never 0 for a live slot
+    event_kind kind;
+    slot_state state;
+  };
+  static_assert(sizeof(slot_record) == 32);
+
+  static constexpr std::size_t radix_bits = 4;
+  static constexpr std::size_t digits = 64 / radix_bits;
+  static constexpr std::size_t bucket_count = 1 + digits * (1u << radix_bits);
+  static constexpr std::size_t bitmap_words = (bucket_count + 63) / 64;
+
+  static std::size_t bucket_of(std::uint64_t key, std::uint64_t last) noexcept {
+    const std::uint64_t x = key ^ last;
+    if (x == 0) return 0;
+    const auto h = static_cast<std::size_t>(63 - __builtin_clzll(x)) / radix_bits;
+    const auto d = static_cast<std::size_t>((key >> (h * radix_bits)) & ((1u << radix_bits) - 1));
+    return 1 + (h << radix_bits) + d;
+  }
+  void add(std::size_t b, const entry& e) {
+    nonempty_[b / 64] |= std::uint64_t{1} << (b % 64);
+    buckets_[b].push_back(e);
+    bucket_min_[b] = std::min(bucket_min_[b], e.time);
+  }
+  /// Moves a small bucket into the (empty) run, sorted by time, stable so that equal
+  /// times keep their first-in first-out order. O(s^2) for s <= small_bucket.
+  void sort_into_run(std::vector<entry>& bk);
+  static constexpr std::size_t small_bucket = 16;
+  /// The lowest non-empty bucket above 0, or bucket_count.
+  std::size_t first_nonempty() const noexcept;
+  /// Brings the next live entry to the head of bucket 0 if its time is <= limit;
+  /// false (and no change to last_) otherwise.
+  bool settle(std::uint64_t limit) noexcept;
+  void free_slot(std::uint32_t slot) noexcept;
+
+  std::array<std::vector<entry>, bucket_count> buckets_;
+  std::array<std::uint64_t, bucket_count> bucket_min_;  // exact minimum key per bucket (max if empty)
+  std::array<std::uint64_t, bitmap_words> nonempty_{};  // bit b set iff bucket b is non-empty
+  std::size_t head0_ = 0;   // first unconsumed entry of bucket 0
+  std::uint64_t last_ = 0;  // key of the last settled minimum: every entry's key is >= last_
+  std::vector<slot_record> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t live_ = 0;
+  std::uint64_t next_seq_ = 0;
+};
+
+}  // namespace vnetsim::kernel

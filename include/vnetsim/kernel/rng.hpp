@@ -1,0 +1,89 @@
+#pragma once
+/// Seeded random numbers that are bit-identical on every compiler, standard library and
+/// machine: our own generator (xoshiro256**, Blackman and Vigna 2018, seeded through
+/// SplitMix64) and our own distributions, built from integer operations and IEEE-754
+/// basic arithmetic only (no std::*_distribution, whose output the C++ standard leaves
+/// to the implementation, and no libm call, whose last bit varies between libraries).
+///
+/// One scenario seed gives a family of independent named sub-streams: each component
+/// asks for `streams.get("sw1/port3/loss")`, so adding a component or reordering
+/// components does not change the numbers any other component draws.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "vnetsim/kernel/sim_time.hpp"
+
+namespace vnetsim::kernel {
+
+/// SplitMix64 step (Steele, Lea and Flood 2014): used to expand seeds.
+constexpr std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+  std::uint64_t z = (state += 0x9e37'79b9'7f4a'7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebULL;
+  return z ^ (z >> 31);
+}
+
+/// 64-bit FNV-1a of a name (stream names are hashed, never compared as pointers).
+constexpr std::uint64_t fnv1a64(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf2'9ce4'8422'2325ULL;
+  for (char c : s) {
+    h ^= static_cast<std::uint8_t>(c);
+    h *= 0x0000'0100'0000'01b3ULL;
+  }
+  return h;
+}
+
+/// Natural logarithm of x > 0, identical on every IEEE-754 double platform (the result
+/// is within 2 ulp of the true value; what matters here is that it is the same
+/// everywhere). Returns -infinity for 0 and NaN for negative input.
+double deterministic_log(double x) noexcept;
+
+/// One random stream. Every operation is O(1) (uniform_int: expected O(1), with a
+/// rejection probability below 2^-32 for bounds under 2^32).
+class rng {
+ public:
+  /// A stream from a 64-bit seed; equal seeds give equal streams.
+  explicit rng(std::uint64_t seed) noexcept;
+  /// A stream from a raw xoshiro256** state (must not be all zero), for checkpoints and tests.
+  static rng from_state(const std::array<std::uint64_t, 4>& state) noexcept;
+
+  /// Next 64 raw bits (xoshiro256**).
+  std::uint64_t next_u64() noexcept;
+
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform01() noexcept;
+  /// Uniform in (0, 1] with 53 random bits (safe to take the logarithm of).
+  double uniform01_open_low() noexcept;
+  /// Uniform integer in [0, bound); bound 0 returns 0. Unbiased (Lemire 2019).
+  std::uint64_t uniform_below(std::uint64_t bound) noexcept;
+  /// Uniform integer in [lo, hi] (inclusive); requires lo <= hi.
+  std::int64_t uniform_int(std::int64_t lo, std::int64_t hi) noexcept;
+  /// True with probability p (p <= 0: never; p >= 1: always).
+  bool bernoulli(double p) noexcept;
+  /// Exponentially distributed with the given mean (inverse transform).
+  double exponential(double mean) noexcept;
+  /// Exponentially distributed duration, rounded to the nearest nanosecond.
+  sim_time exponential(sim_time mean) noexcept;
+
+  /// Raw state, for tests and checkpoints.
+  const std::array<std::uint64_t, 4>& state() const noexcept { return s_; }
+
+ private:
+  std::array<std::uint64_t, 4> s_{};
+};
+
+/// The family of named sub-streams of one seed.
+class rng_streams {
+ public:
+  explicit rng_streams(std::uint64_t seed) noexcept : seed_(seed) {}
+  std::uint64_t seed() const noexcept { return seed_; }
+  /// The stream for `name`: a pure function of (seed, name). O(length of name).
+  rng get(std::string_view name) const noexcept;
+
+ private:
+  std::uint64_t seed_;
+};
+
+}  // namespace vnetsim::kernel

@@ -1,0 +1,159 @@
+#include "vnetsim/kernel/rng.hpp"
+
+#include <array>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+namespace vnetsim::kernel {
+
+namespace {
+
+constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return std::rotl(x, k); }
+
+/// 2^-53: the spacing of doubles in [0.5, 1).
+constexpr double two_pow_minus_53 = 1.0 / 9007199254740992.0;
+
+/// ln 2 split in a high part with trailing zero bits (so e * ln2_hi is exact for
+/// |e| < 2^11) and the rest (the fdlibm split, a property of the number, not code).
+constexpr double ln2_hi = 6.93147180369123816490e-01;
+constexpr double ln2_lo = 1.90821492927058770002e-10;
+
+/// ln(v) for v in [0.5, 1], by the atanh series ln v = 2 atanh((v-1)/(v+1)) with enough
+/// terms for full double precision; used only at compile time to build the table below.
+constexpr double series_log(double v) {
+  const double s = (v - 1.0) / (v + 1.0);
+  const double s2 = s * s;
+  double poly = 0;
+  for (int k = 40; k >= 0; --k) poly = 1.0 / (2.0 * k + 1.0) + s2 * poly;
+  return 2.0 * s * poly;
+}
+
+/// The reduction table: for i = 0..127, c_i = 1 + i/128, inv[i] = 1/c_i rounded to
+/// double, and neg_log[i] = -ln(inv[i]) (so ln m = ln(m * inv[i]) + neg_log[i] exactly
+/// in real arithmetic). Built at compile time from IEEE basic operations only.
+struct log_table {
+  std::array<double, 128> inv{};
+  std::array<double, 128> neg_log{};
+};
+constexpr log_table make_log_table() {
+  log_table t;
+  for (int i = 0; i < 128; ++i) {
+    t.inv[static_cast<std::size_t>(i)] = 1.0 / (1.0 + i / 128.0);
+    t.neg_log[static_cast<std::size_t>(i)] = -series_log(t.inv[static_cast<std::size_t>(i)]);
+  }
+  return t;
+}
+constexpr log_table log_tab = make_log_table();
+
+}  // namespace
+
+double deterministic_log(double x) noexcept {
+  if (std::isnan(x) || x < 0) return std::numeric_limits<double>::quiet_NaN();
+  if (x == 0) return -std::numeric_limits<double>::infinity();
+  if (std::isinf(x)) return x;
+  auto bits = std::bit_cast<std::uint64_t>(x);
+  int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+  if (e == -1023) {  // subnormal: scale by 2^54 (exact) and renormalise
+    bits = std::bit_cast<std::uint64_t>(x * 18014398509481984.0);
+    e = static_cast<int>((bits >> 52) & 0x7ff) - 1023 - 54;
+  }
+  const std::uint64_t frac = bits & ((std::uint64_t{1} << 52) - 1);
+  // m in [1, 2); i = the 7 leading fraction bits, rounded, so m / c_i is within 2^-8 of 1.
+  // When rounding reaches 128 (m just below 2), use m/2 and e+1 instead: c_0 = 1.
+  auto i = static_cast<std::size_t>((frac + (std::uint64_t{1} << 44)) >> 45);
+  double m = std::bit_cast<double>(frac | (std::uint64_t{1023} << 52));
+  if (i == 128) {
+    m *= 0.5;  // exact
+    ++e;
+    i = 0;
+  }
+  // r = m * inv - 1: the product is rounded once, the subtraction is exact (Sterbenz).
+  const double r = m * log_tab.inv[i] - 1.0;
+  // ln(1 + r) for |r| <= 2^-8 + 2^-52: Taylor to r^7; the first omitted term is < 2^-67.
+  const double r2 = r * r;
+  const double p = (-1.0 / 2 + r * (1.0 / 3)) + r2 * ((-1.0 / 4 + r * (1.0 / 5)) + r2 * (-1.0 / 6 + r * (1.0 / 7)));
+  const double log1p_r = r + r2 * p;
+  const double de = static_cast<double>(e);
+  return de * ln2_hi + ((de * ln2_lo + log_tab.neg_log[i]) + log1p_r);
+}
+
+rng::rng(std::uint64_t seed) noexcept {
+  std::uint64_t sm = seed;
+  for (auto& w : s_) w = splitmix64(sm);
+  // xoshiro's state must not be all zero; SplitMix64 never yields four zero words,
+  // but keep the guarantee explicit.
+  if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
+}
+
+rng rng::from_state(const std::array<std::uint64_t, 4>& state) noexcept {
+  rng r(0);
+  r.s_ = state;
+  if ((r.s_[0] | r.s_[1] | r.s_[2] | r.s_[3]) == 0) r.s_[0] = 1;
+  return r;
+}
+
+std::uint64_t rng::next_u64() noexcept {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double rng::uniform01() noexcept {
+  return static_cast<double>(next_u64() >> 11) * two_pow_minus_53;
+}
+
+double rng::uniform01_open_low() noexcept {
+  return static_cast<double>((next_u64() >> 11) + 1) * two_pow_minus_53;
+}
+
+std::uint64_t rng::uniform_below(std::uint64_t bound) noexcept {
+  if (bound == 0) return 0;
+  // Lemire's nearly divisionless method: the high half of a 64x64 product.
+  unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * bound;
+  auto low = static_cast<std::uint64_t>(m);
+  if (low < bound) {
+    const std::uint64_t threshold = (0 - bound) % bound;
+    while (low < threshold) {
+      m = static_cast<unsigned __int128>(next_u64()) * bound;
+      low = static_cast<std::uint64_t>(m);
+    }
+  }
+  return static_cast<std::uint64_t>(m >> 64);
+}
+
+std::int64_t rng::uniform_int(std::int64_t lo, std::int64_t hi) noexcept {
+  const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+  if (span == std::numeric_limits<std::uint64_t>::max()) return static_cast<std::int64_t>(next_u64());
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + uniform_below(span + 1));
+}
+
+bool rng::bernoulli(double p) noexcept {
+  if (p <= 0) return false;
+  if (p >= 1) return true;
+  return uniform01() < p;
+}
+
+double rng::exponential(double mean) noexcept {
+  return -mean * deterministic_log(uniform01_open_low());
+}
+
+sim_time rng::exponential(sim_time mean) noexcept {
+  const double ns = exponential(static_cast<double>(mean.ns()));
+  // Round half up; the cast of a finite non-negative double is exact-defined.
+  constexpr double max_ns = 9.2e18;
+  return sim_time::from_ns(static_cast<sim_time::rep>(ns < max_ns ? ns + 0.5 : max_ns));
+}
+
+rng rng_streams::get(std::string_view name) const noexcept {
+  std::uint64_t mix = seed_ ^ fnv1a64(name);
+  return rng{splitmix64(mix)};
+}
+
+}  // namespace vnetsim::kernel

@@ -1,0 +1,138 @@
+#include "vnetsim/kernel/simulator.hpp"
+
+#include <fmt/format.h>
+
+namespace vnetsim::kernel {
+
+simulator::simulator() {
+  // Kind 0 runs inline callbacks; its handler is never called through the table.
+  kinds_.push_back(kind_entry{nullptr, nullptr, "callback"});
+}
+
+simulator::~simulator() {
+  for (auto& c : cells_) {
+    if (c.destroy != nullptr) c.destroy(c.storage);
+  }
+}
+
+event_kind simulator::register_kind(std::string_view name, event_handler fn, void* ctx) {
+  if (fn == nullptr) {
+    throw schedule_error(fmt::format("register_kind(\"{}\"): the handler is null", name));
+  }
+  if (kinds_.size() > 0xffff) {
+    throw schedule_error(fmt::format("register_kind(\"{}\"): more than 65535 kinds", name));
+  }
+  kinds_.push_back(kind_entry{fn, ctx, std::string(name)});
+  return static_cast<event_kind>(kinds_.size() - 1);
+}
+
+std::string_view simulator::kind_name(event_kind k) const {
+  return k < kinds_.size() ? std::string_view(kinds_[k].name) : std::string_view("unregistered");
+}
+
+void simulator::check_not_past(sim_time t, const char* what) const {
+  if (t < now_) {
+    throw schedule_error(fmt::format("{}({}): the time is before now ({})", what, t, now_));
+  }
+}
+
+sim_time simulator::checked_later(sim_time delay, const char* what) const {
+  if (delay < sim_time::zero()) {
+    throw schedule_error(fmt::format("{}({}): the delay is negative", what, delay));
+  }
+  if (delay > sim_time::max() - now_) {
+    throw schedule_error(fmt::format("{}({}): now + delay overflows sim_time", what, delay));
+  }
+  return now_ + delay;
+}
+
+event_handle simulator::schedule_at(sim_time t, event_kind kind, std::uint32_t target,
+                                    std::uint64_t arg) {
+  check_not_past(t, "schedule_at");
+  if (kind == callback_kind || kind >= kinds_.size()) {
+    throw schedule_error(fmt::format("schedule_at({}, kind {}): the kind is not registered", t, kind));
+  }
+  return queue_.push(t, kind, target, arg);
+}
+
+bool simulator::cancel(event_handle h) noexcept {
+  const auto ev = queue_.cancel(h);
+  if (!ev) return false;
+  if (ev->kind == callback_kind) release_cell(static_cast<std::uint32_t>(ev->arg));
+  return true;
+}
+
+std::uint32_t simulator::acquire_cell() {
+  if (free_cell_ != no_cell) {
+    const std::uint32_t cell = free_cell_;
+    free_cell_ = cells_[cell].next_free;
+    return cell;
+  }
+  cells_.emplace_back();
+  return static_cast<std::uint32_t>(cells_.size() - 1);
+}
+
+void simulator::release_cell(std::uint32_t cell) noexcept {
+  callback_cell& c = cells_[cell];
+  c.destroy(c.storage);
+  c.destroy = nullptr;
+  c.invoke = nullptr;
+  c.next_free = free_cell_;
+  free_cell_ = cell;
+}
+
+void simulator::run_callback(std::uint32_t cell) {
+  callback_cell& c = cells_[cell];
+  // Release the cell even if the callable throws, so a failed run leaks nothing.
+  struct releaser {
+    simulator* s;
+    std::uint32_t cell;
+    ~releaser() { s->release_cell(cell); }
+  } guard{this, cell};
+  c.invoke(c.storage, *this);
+}
+
+void simulator::dispatch(const event& ev) {
+  now_ = ev.time;
+  ++events_run_;
+  if (ev.kind == callback_kind) {
+    run_callback(static_cast<std::uint32_t>(ev.arg));
+  } else {
+    const kind_entry& k = kinds_[ev.kind];
+    k.fn(k.ctx, *this, ev);
+  }
+}
+
+void simulator::run() {
+  stopped_ = false;
+  while (!stopped_) {
+    const auto ev = queue_.pop();
+    if (!ev) break;
+    dispatch(*ev);
+  }
+}
+
+void simulator::run_until(sim_time end) {
+  check_not_past(end, "run_until");
+  stopped_ = false;
+  while (!stopped_) {
+    const auto ev = queue_.pop_until(end);
+    if (!ev) {
+      now_ = end;
+      break;
+    }
+    dispatch(*ev);
+  }
+}
+
+void simulator::reserve(std::size_t events, std::size_t callbacks) {
+  queue_.reserve(events);
+  // Grow the cell pool to `callbacks` cells, all on the free list.
+  while (cells_.size() < callbacks) {
+    cells_.emplace_back();
+    cells_.back().next_free = free_cell_;
+    free_cell_ = static_cast<std::uint32_t>(cells_.size() - 1);
+  }
+}
+
+}  // namespace vnetsim::kernel

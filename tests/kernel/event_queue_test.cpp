@@ -1,0 +1,172 @@
+#include "vnetsim/kernel/event_queue.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "vnetsim/kernel/rng.hpp"
+
+using namespace vnetsim;
+using namespace vnetsim::literals;
+using vnetsim::kernel::event_queue;
+
+TEST_CASE("event_queue pops in time order and FIFO among equal times") {
+  event_queue q;
+  q.push(5_s, 1, 0, 50);
+  q.push(1_s, 1, 0, 10);
+  q.push(5_s, 1, 0, 51);
+  q.push(3_s, 1, 0, 30);
+  q.push(5_s, 1, 0, 52);
+  q.push(1_s, 1, 0, 11);
+  CHECK(q.size() == 6);
+  CHECK(q.next_time() == 1_s);
+  std::vector<std::uint64_t> args;
+  while (auto e = q.pop()) args.push_back(e->arg);
+  CHECK(args == std::vector<std::uint64_t>{10, 11, 30, 50, 51, 52});
+  CHECK(q.empty());
+  CHECK_FALSE(q.pop().has_value());
+}
+
+TEST_CASE("event_queue seq counts pushes and orders ties") {
+  event_queue q;
+  auto h0 = q.push(2_s, 1, 7, 0);
+  q.push(2_s, 1, 8, 0);
+  (void)h0;
+  auto a = q.pop();
+  auto b = q.pop();
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->seq == 0);
+  CHECK(b->seq == 1);
+  CHECK(a->target == 7);
+  CHECK(b->target == 8);
+  CHECK(q.pushed() == 2);
+}
+
+TEST_CASE("event_queue cancel is by handle and safe after the event is gone") {
+  event_queue q;
+  auto a = q.push(1_s, 1, 0, 1);
+  auto b = q.push(2_s, 1, 0, 2);
+  auto c = q.push(2_s, 1, 0, 3);
+  CHECK(q.pending(b));
+  auto cancelled = q.cancel(b);
+  REQUIRE(cancelled);
+  CHECK(cancelled->arg == 2);
+  CHECK_FALSE(q.pending(b));
+  CHECK_FALSE(q.cancel(b).has_value());  // twice
+  CHECK(q.size() == 2);
+
+  auto e1 = q.pop();
+  REQUIRE(e1);
+  CHECK(e1->arg == 1);
+  CHECK_FALSE(q.cancel(a).has_value());  // already ran
+  // The slot of `a` is reused by the next push: the old handle must not reach it.
+  auto d = q.push(3_s, 1, 0, 4);
+  CHECK_FALSE(q.cancel(a).has_value());
+  CHECK(q.pending(d));
+  CHECK(q.pending(c));
+
+  auto e2 = q.pop();
+  REQUIRE(e2);
+  CHECK(e2->arg == 3);
+  auto e3 = q.pop();
+  REQUIRE(e3);
+  CHECK(e3->arg == 4);
+  CHECK_FALSE(q.pop().has_value());
+  CHECK_FALSE(kernel::event_handle{}.valid());
+  CHECK_FALSE(q.cancel(kernel::event_handle{}).has_value());
+}
+
+TEST_CASE("event_queue pop_until leaves later events and lets earlier ones be pushed") {
+  event_queue q;
+  q.push(10_s, 1, 0, 10);
+  CHECK_FALSE(q.pop_until(5_s).has_value());
+  // The queue did not move its lower bound past 5 s: events between 5 s and 10 s are fine.
+  q.push(6_s, 1, 0, 6);
+  q.push(5_s, 1, 0, 5);
+  auto a = q.pop_until(5_s);
+  REQUIRE(a);
+  CHECK(a->arg == 5);
+  CHECK_FALSE(q.pop_until(5_s).has_value());
+  CHECK(q.pop()->arg == 6);
+  CHECK(q.pop()->arg == 10);
+}
+
+TEST_CASE("event_queue next_time skips cancelled events") {
+  event_queue q;
+  auto a = q.push(1_s, 1, 0, 1);
+  q.push(4_s, 1, 0, 4);
+  q.cancel(a);
+  CHECK(q.next_time() == 4_s);
+  CHECK(q.pop()->arg == 4);
+  CHECK_FALSE(q.next_time().has_value());
+}
+
+TEST_CASE("event_queue agrees with a brute-force reference on a random workload") {
+  // Interleave pushes (never before the last pop, with many ties), cancels and pops; every
+  // pop must return the live event with the smallest (time, seq).
+  kernel::rng r(42);
+  event_queue q;
+  struct ref_event {
+    std::int64_t time;
+    std::uint64_t seq;
+    bool live;
+  };
+  std::vector<ref_event> ref;
+  std::vector<kernel::event_handle> handles;
+  std::int64_t now = 0;
+  std::size_t pops = 0;
+  auto expect_pop = [&](const std::optional<kernel::event>& e) {
+    const ref_event* best = nullptr;
+    for (const auto& x : ref) {
+      if (x.live && (best == nullptr || std::tie(x.time, x.seq) < std::tie(best->time, best->seq))) {
+        best = &x;
+      }
+    }
+    if (best == nullptr) {
+      CHECK_FALSE(e.has_value());
+      return;
+    }
+    REQUIRE(e.has_value());
+    CHECK(e->arg == best->seq);
+    CHECK(e->seq == best->seq);
+    CHECK(e->time.ns() == best->time);
+    ref[e->arg].live = false;
+    now = e->time.ns();
+    ++pops;
+  };
+  for (int step = 0; step < 6000; ++step) {
+    const auto op = r.uniform_below(10);
+    if (op < 5) {
+      const std::int64_t t = now + static_cast<std::int64_t>(r.uniform_below(8)) * 1000 *
+                                       static_cast<std::int64_t>(r.uniform_below(3)) +
+                             (r.bernoulli(0.1) ? (std::int64_t{1} << static_cast<int>(r.uniform_below(41))) : 0);
+      const std::uint64_t seq = ref.size();
+      handles.push_back(q.push(sim_time::from_ns(t), 1, 0, seq));
+      ref.push_back({t, seq, true});
+    } else if (op < 6 && !handles.empty()) {
+      const auto i = r.uniform_below(handles.size());
+      const bool did = q.cancel(handles[i]).has_value();
+      CHECK(did == ref[i].live);
+      ref[i].live = false;
+    } else if (op < 7) {
+      // Look ahead to a limit: either the next event is within it, or nothing changes.
+      const auto limit = sim_time::from_ns(now + static_cast<std::int64_t>(r.uniform_below(4000)));
+      const auto next = q.next_time();
+      auto e = q.pop_until(limit);
+      if (next && *next <= limit) {
+        expect_pop(e);
+      } else {
+        CHECK_FALSE(e.has_value());
+        now = limit.ns();  // as the simulator does after run_until(limit)
+      }
+    } else {
+      expect_pop(q.pop());
+    }
+  }
+  while (!q.empty()) expect_pop(q.pop());
+  expect_pop(q.pop());
+  CHECK(pops > 1000);
+}
