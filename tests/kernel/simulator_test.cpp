@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "alloc_counter.hpp"
 #include "vnetsim/kernel/rng.hpp"
 
 using namespace vnetsim;
@@ -159,4 +160,34 @@ TEST_CASE("simulator runs are reproducible: same seed, same trace") {
   CHECK(a.size() > 10000);
   CHECK(trace(7) == a);
   CHECK(trace(8) != a);
+}
+
+TEST_CASE("simulator allocates nothing per event once warmed up") {
+  // A hold model: 1000 pending events of a registered kind plus an inline callback every
+  // 100 events; after a warm-up, 200,000 more events must not call operator new.
+  simulator sim;
+  struct hold {
+    kernel::rng r{3};
+    kernel::event_kind kind = 0;
+    std::uint64_t fired = 0;
+    static void fire(void* p, simulator& s, const kernel::event&) {
+      auto& h = *static_cast<hold*>(p);
+      ++h.fired;
+      s.schedule_in(h.r.exponential(1_ms), h.kind, 0);
+      if (h.fired % 100 == 0) {
+        auto cancelled = s.schedule_in(2_ms, [](simulator&) {});
+        s.schedule_in(h.r.exponential(1_ms), [&h](simulator&) { ++h.fired; });
+        s.cancel(cancelled);
+      }
+    }
+  } h;
+  h.kind = sim.register_kind("hold", &hold::fire, &h);
+  for (int i = 0; i < 1000; ++i) sim.schedule_in(h.r.exponential(1_ms), h.kind, 0);
+  sim.run_for(2_s);  // warm-up: buckets, slots and cells reach their working size
+  const auto before = vnetsim::test::allocation_count();
+  const auto fired_before = h.fired;
+  sim.run_for(200_ms);
+  const auto allocated = vnetsim::test::allocation_count() - before;
+  CHECK(h.fired - fired_before > 150'000);
+  CHECK(allocated == 0);
 }

@@ -21,9 +21,9 @@
 /// never moves that bound: pop_until() leaves the queue untouched when the next event is
 /// past its limit, so a caller may stop at any time and schedule from there.
 ///
-/// Memory: a pending event costs one 16-byte bucket entry plus one 32-byte slot record;
-/// both live in vectors that keep their capacity, so a queue that has reached its
-/// working size allocates nothing more.
+/// Memory: a pending event costs one 16-byte bucket entry (in 256-byte chunks shared by
+/// all buckets) plus one 32-byte slot record; all storage is recycled, so a queue that has
+/// reached its working size allocates nothing more.
 
 #include <algorithm>
 #include <array>
@@ -95,7 +95,8 @@ class event_queue {
   std::uint64_t pushed() const noexcept { return next_seq_; }
   /// Bytes held by the queue's own storage, for the memory figures in benchmarks.
   std::size_t memory_bytes() const noexcept;
-  /// Pre-sizes storage for `n` pending events so that a run allocates nothing more.
+  /// Pre-sizes the slot storage for `n` pending events. The buckets reach their working
+  /// size during warm-up and keep it, so a run in steady state allocates nothing.
   void reserve(std::size_t n);
 
  private:
@@ -121,6 +122,28 @@ class event_queue {
   static constexpr std::size_t digits = 64 / radix_bits;
   static constexpr std::size_t bucket_count = 1 + digits * (1u << radix_bits);
   static constexpr std::size_t bitmap_words = (bucket_count + 63) / 64;
+  /// A bucket this small is sorted into the run rather than split further.
+  static constexpr std::size_t small_bucket = 16;
+
+  /// Buckets are singly linked lists of fixed-size chunks from one shared arena, so the
+  /// memory they need depends only on the total number of pending events, not on how
+  /// the events happen to spread over buckets: once the arena has reached the peak, no
+  /// bucket ever allocates again.
+  static constexpr std::size_t chunk_entries = 15;
+  static constexpr std::uint32_t no_chunk = 0xffff'ffffu;
+  struct chunk {
+    std::array<entry, chunk_entries> e;
+    std::uint32_t next;
+    std::uint32_t count;
+    std::uint64_t pad;
+  };
+  static_assert(sizeof(chunk) == 256);
+  struct bucket {
+    std::uint32_t head = no_chunk;
+    std::uint32_t tail = no_chunk;
+    std::size_t size = 0;
+    std::uint64_t min = ~std::uint64_t{0};  // exact minimum key (all ones when empty)
+  };
 
   static std::size_t bucket_of(std::uint64_t key, std::uint64_t last) noexcept {
     const std::uint64_t x = key ^ last;
@@ -129,27 +152,27 @@ class event_queue {
     const auto d = static_cast<std::size_t>((key >> (h * radix_bits)) & ((1u << radix_bits) - 1));
     return 1 + (h << radix_bits) + d;
   }
-  void add(std::size_t b, const entry& e) {
-    nonempty_[b / 64] |= std::uint64_t{1} << (b % 64);
-    buckets_[b].push_back(e);
-    bucket_min_[b] = std::min(bucket_min_[b], e.time);
-  }
-  /// Moves a small bucket into the (empty) run, sorted by time, stable so that equal
-  /// times keep their first-in first-out order. O(s^2) for s <= small_bucket.
-  void sort_into_run(std::vector<entry>& bk);
-  static constexpr std::size_t small_bucket = 16;
+  /// Appends to bucket b >= 1. Amortized O(1); allocates only when the arena is exhausted.
+  void add(std::size_t b, const entry& e);
+  std::uint32_t new_chunk();
+  /// Empties bucket k (the lowest non-empty one) around its minimum: into the run,
+  /// sorted, when small; otherwise into lower buckets, stably.
+  void split(std::size_t k);
   /// The lowest non-empty bucket above 0, or bucket_count.
   std::size_t first_nonempty() const noexcept;
-  /// Brings the next live entry to the head of bucket 0 if its time is <= limit;
+  /// Brings the next live entry to the head of the run if its time is <= limit;
   /// false (and no change to last_) otherwise.
   bool settle(std::uint64_t limit) noexcept;
   void free_slot(std::uint32_t slot) noexcept;
 
-  std::array<std::vector<entry>, bucket_count> buckets_;
-  std::array<std::uint64_t, bucket_count> bucket_min_;  // exact minimum key per bucket (max if empty)
+  /// The run: the next events, sorted by (time, seq), each earlier than any bucketed one.
+  std::vector<entry> run_;
+  std::size_t head_ = 0;  // first unconsumed entry of run_
+  std::array<bucket, bucket_count> buckets_{};  // buckets_[0] unused: the run takes its place
   std::array<std::uint64_t, bitmap_words> nonempty_{};  // bit b set iff bucket b is non-empty
-  std::size_t head0_ = 0;   // first unconsumed entry of bucket 0
-  std::uint64_t last_ = 0;  // key of the last settled minimum: every entry's key is >= last_
+  std::vector<chunk> chunks_;
+  std::uint32_t free_chunk_ = no_chunk;
+  std::uint64_t last_ = 0;  // lower bound of every key; buckets are relative to it
   std::vector<slot_record> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t live_ = 0;
