@@ -3,6 +3,7 @@
 /// (C++20 has no std::expected). No allocation, no exceptions.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -49,8 +50,12 @@ class parse_result {
   constexpr const T& value() const noexcept { return value_; }
   constexpr const T& operator*() const noexcept { return value_; }
   constexpr const T* operator->() const noexcept { return &value_; }
-  /// Precondition: !has_value().
-  constexpr parse_error error() const noexcept { return error_; }
+  /// The error, or nothing when the parse succeeded (so `r.error() == parse_error::x`
+  /// is false for a success, never a read of the wrong union member).
+  constexpr std::optional<parse_error> error() const noexcept {
+    if (ok_) return std::nullopt;
+    return error_;
+  }
 
  private:
   union {
