@@ -78,6 +78,28 @@ double deterministic_log(double x) noexcept {
   return de * ln2_hi + ((de * ln2_lo + log_tab.neg_log[i]) + log1p_r);
 }
 
+double deterministic_exp(double x) noexcept {
+  if (std::isnan(x)) return x;
+  if (x > 709.782712893384) return std::numeric_limits<double>::infinity();
+  if (x < -745.2) return 0.0;
+  // x = k ln2 + r with |r| <= ln2/2 (k by rounding; the products use the exact ln2_hi).
+  const double kf = x * 1.44269504088896338700 + (x < 0 ? -0.5 : 0.5);  // log2(e)
+  const auto k = static_cast<int>(kf);  // truncation after adding +-0.5: round to nearest
+  const double dk = static_cast<double>(k);
+  const double r = (x - dk * ln2_hi) - dk * ln2_lo;
+  // e^r by its Taylor series to r^13: |r| <= 0.347, the first omitted term is < 2^-60.
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  double fact = 6227020800.0;
+  for (int n = 12; n >= 1; --n) {
+    fact /= static_cast<double>(n + 1);  // exact: n! is exactly representable for n <= 18
+    p = 1.0 / fact + r * p;
+  }
+  const double er = 1.0 + r * p;
+  // 2^k in two steps so that a subnormal result is rounded once, as it would be anyway.
+  if (k < -1000) return std::ldexp(std::ldexp(er, k + 1000), -1000);
+  return std::ldexp(er, k);
+}
+
 rng::rng(std::uint64_t seed) noexcept {
   std::uint64_t sm = seed;
   for (auto& w : s_) w = splitmix64(sm);
@@ -140,8 +162,62 @@ bool rng::bernoulli(double p) noexcept {
   return uniform01() < p;
 }
 
+namespace {
+
+/// Ziggurat tables for the unit exponential (Marsaglia and Tsang 2000, "The ziggurat
+/// method for generating random variables", J. Stat. Softw. 5(8), section 4): 256 layers
+/// of equal area v, the base strip reaching out to r. Built once, from IEEE basic
+/// operations and our deterministic exp/log, so they are bit-identical everywhere.
+struct ziggurat_exp {
+  static constexpr double r = 7.69711747013104972;   // rightmost layer edge [M&T 2000]
+  static constexpr double v = 3.949659822581572e-3;  // area of each layer [M&T 2000]
+  static constexpr double m = 4294967296.0;          // 2^32: the layer draw's resolution
+  std::array<std::uint32_t, 256> k{};  // accept threshold: jz < k[i] lies inside the layer
+  std::array<double, 256> w{};         // scale from a 32-bit draw to x in layer i
+  std::array<double, 256> f{};         // e^-x at layer i's edge
+
+  ziggurat_exp() noexcept {
+    double de = r;
+    double te = r;
+    const double q = v / deterministic_exp(-de);
+    k[0] = static_cast<std::uint32_t>((de / q) * m);
+    k[1] = 0;
+    w[0] = q / m;
+    w[255] = de / m;
+    f[0] = 1.0;
+    f[255] = deterministic_exp(-de);
+    for (int i = 254; i >= 1; --i) {
+      de = -deterministic_log(v / de + deterministic_exp(-de));
+      k[static_cast<std::size_t>(i + 1)] = static_cast<std::uint32_t>((de / te) * m);
+      te = de;
+      f[static_cast<std::size_t>(i)] = deterministic_exp(-de);
+      w[static_cast<std::size_t>(i)] = de / m;
+    }
+  }
+};
+
+const ziggurat_exp& zig_exp() noexcept {
+  static const ziggurat_exp t;
+  return t;
+}
+
+}  // namespace
+
 double rng::exponential(double mean) noexcept {
-  return -mean * deterministic_log(uniform01_open_low());
+  const ziggurat_exp& z = zig_exp();
+  for (;;) {
+    const std::uint64_t bits = next_u64();
+    const auto jz = static_cast<std::uint32_t>(bits >> 32);
+    const auto iz = static_cast<std::size_t>(bits & 0xff);
+    const double x = static_cast<double>(jz) * z.w[iz];
+    if (jz < z.k[iz]) return mean * x;  // inside the layer's rectangle: done
+    if (iz == 0) {
+      // The tail beyond r is again exponential: r + Exp(1).
+      return mean * (ziggurat_exp::r - deterministic_log(uniform01_open_low()));
+    }
+    // In the wedge: accept under the curve e^-x.
+    if (z.f[iz] + uniform01() * (z.f[iz - 1] - z.f[iz]) < deterministic_exp(-x)) return mean * x;
+  }
 }
 
 sim_time rng::exponential(sim_time mean) noexcept {

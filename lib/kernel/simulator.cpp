@@ -30,29 +30,20 @@ std::string_view simulator::kind_name(event_kind k) const {
   return k < kinds_.size() ? std::string_view(kinds_[k].name) : std::string_view("unregistered");
 }
 
-void simulator::check_not_past(sim_time t, const char* what) const {
-  if (t < now_) {
-    throw schedule_error(fmt::format("{}({}): the time is before now ({})", what, t, now_));
-  }
+void simulator::throw_past(sim_time t, const char* what) const {
+  throw schedule_error(fmt::format("{}({}): the time is before now ({})", what, t, now_));
 }
 
-sim_time simulator::checked_later(sim_time delay, const char* what) const {
+void simulator::throw_bad_delay(sim_time delay, const char* what) const {
   if (delay < sim_time::zero()) {
     throw schedule_error(fmt::format("{}({}): the delay is negative", what, delay));
   }
-  if (delay > sim_time::max() - now_) {
-    throw schedule_error(fmt::format("{}({}): now + delay overflows sim_time", what, delay));
-  }
-  return now_ + delay;
+  throw schedule_error(fmt::format("{}({}): now + delay overflows sim_time", what, delay));
 }
 
-event_handle simulator::schedule_at(sim_time t, event_kind kind, std::uint32_t target,
-                                    std::uint64_t arg) {
-  check_not_past(t, "schedule_at");
-  if (kind == callback_kind || kind >= kinds_.size()) {
-    throw schedule_error(fmt::format("schedule_at({}, kind {}): the kind is not registered", t, kind));
-  }
-  return queue_.push(t, kind, target, arg);
+void simulator::throw_bad_schedule(sim_time t, event_kind kind) const {
+  if (t < now_) throw_past(t, "schedule_at");
+  throw schedule_error(fmt::format("schedule_at({}, kind {}): the kind is not registered", t, kind));
 }
 
 bool simulator::cancel(event_handle h) noexcept {
@@ -90,17 +81,6 @@ void simulator::run_callback(std::uint32_t cell) {
     ~releaser() { s->release_cell(cell); }
   } guard{this, cell};
   c.invoke(c.storage, *this);
-}
-
-void simulator::dispatch(const event& ev) {
-  now_ = ev.time;
-  ++events_run_;
-  if (ev.kind == callback_kind) {
-    run_callback(static_cast<std::uint32_t>(ev.arg));
-  } else {
-    const kind_entry& k = kinds_[ev.kind];
-    k.fn(k.ctx, *this, ev);
-  }
 }
 
 void simulator::run() {

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -119,7 +120,7 @@ class event_queue {
   static_assert(sizeof(slot_record) == 32);
 
   static constexpr std::size_t radix_bits = 4;
-  static constexpr std::size_t digits = 64 / radix_bits;
+  static constexpr std::size_t digits = (64 + radix_bits - 1) / radix_bits;
   static constexpr std::size_t bucket_count = 1 + digits * (1u << radix_bits);
   static constexpr std::size_t bitmap_words = (bucket_count + 63) / 64;
   /// A bucket this small is sorted into the run rather than split further.
@@ -128,19 +129,21 @@ class event_queue {
   /// Buckets are singly linked lists of fixed-size chunks from one shared arena, so the
   /// memory they need depends only on the total number of pending events, not on how
   /// the events happen to spread over buckets: once the arena has reached the peak, no
-  /// bucket ever allocates again.
+  /// bucket ever allocates again. Chunks never move (the arena grows by blocks), and a
+  /// bucket appends through a cursor, as cheaply as a vector's push_back.
   static constexpr std::size_t chunk_entries = 15;
-  static constexpr std::uint32_t no_chunk = 0xffff'ffffu;
   struct chunk {
     std::array<entry, chunk_entries> e;
-    std::uint32_t next;
-    std::uint32_t count;
+    chunk* next;
     std::uint64_t pad;
   };
   static_assert(sizeof(chunk) == 256);
+  static constexpr std::size_t chunks_per_block = 256;
   struct bucket {
-    std::uint32_t head = no_chunk;
-    std::uint32_t tail = no_chunk;
+    entry* cursor = nullptr;  // next free entry in the tail chunk
+    entry* end = nullptr;     // end of the tail chunk (cursor == end: full or no chunk)
+    chunk* head = nullptr;
+    chunk* tail = nullptr;
     std::size_t size = 0;
     std::uint64_t min = ~std::uint64_t{0};  // exact minimum key (all ones when empty)
   };
@@ -152,9 +155,16 @@ class event_queue {
     const auto d = static_cast<std::size_t>((key >> (h * radix_bits)) & ((1u << radix_bits) - 1));
     return 1 + (h << radix_bits) + d;
   }
-  /// Appends to bucket b >= 1. Amortized O(1); allocates only when the arena is exhausted.
-  void add(std::size_t b, const entry& e);
-  std::uint32_t new_chunk();
+  /// Appends to bucket b >= 1. O(1); allocates only when the arena is exhausted.
+  void add(std::size_t b, const entry& e) {
+    bucket& bk = buckets_[b];
+    if (bk.cursor == bk.end) [[unlikely]] add_chunk(b);
+    *bk.cursor++ = e;
+    ++bk.size;
+    bk.min = std::min(bk.min, e.time);
+  }
+  void add_chunk(std::size_t b);
+  chunk* new_chunk();
   /// Empties bucket k (the lowest non-empty one) around its minimum: into the run,
   /// sorted, when small; otherwise into lower buckets, stably.
   void split(std::size_t k);
@@ -163,20 +173,73 @@ class event_queue {
   /// Brings the next live entry to the head of the run if its time is <= limit;
   /// false (and no change to last_) otherwise.
   bool settle(std::uint64_t limit) noexcept;
-  void free_slot(std::uint32_t slot) noexcept;
+  void free_slot(std::uint32_t slot) noexcept {
+    slot_record& r = slots_[slot];
+    r.state = slot_state::free;
+    if (++r.generation == 0) r.generation = 1;  // 0 means "no event" in a handle
+    // Never holds more than slots_.size() entries: after warm-up it never grows.
+    free_slots_.push_back(slot);
+  }
+  /// Inserts into the run in time order, after equal times (first in, first out).
+  void insert_into_run(const entry& e);
 
   /// The run: the next events, sorted by (time, seq), each earlier than any bucketed one.
   std::vector<entry> run_;
   std::size_t head_ = 0;  // first unconsumed entry of run_
   std::array<bucket, bucket_count> buckets_{};  // buckets_[0] unused: the run takes its place
   std::array<std::uint64_t, bitmap_words> nonempty_{};  // bit b set iff bucket b is non-empty
-  std::vector<chunk> chunks_;
-  std::uint32_t free_chunk_ = no_chunk;
+  std::vector<std::unique_ptr<chunk[]>> blocks_;  // the arena
+  chunk* free_chunk_ = nullptr;
   std::uint64_t last_ = 0;  // lower bound of every key; buckets are relative to it
   std::vector<slot_record> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t live_ = 0;
   std::uint64_t next_seq_ = 0;
 };
+
+// The two per-event operations are defined here so that the simulator loop inlines them.
+
+inline event_handle event_queue::push(sim_time t, event_kind kind, std::uint32_t target,
+                                      std::uint64_t arg) {
+  std::uint32_t slot;
+  if (!free_slots_.empty()) [[likely]] {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.push_back(slot_record{0, 0, 0, 1, 0, slot_state::free});
+  }
+  slot_record& r = slots_[slot];
+  r.seq = next_seq_++;
+  r.arg = arg;
+  r.target = target;
+  r.kind = kind;
+  r.state = slot_state::pending;
+  const auto key = static_cast<std::uint64_t>(t.ns());
+  const entry e{key, slot, 0};
+  if (head_ < run_.size() && key <= run_.back().time) {
+    insert_into_run(e);  // not later than the end of the run
+  } else if (key == last_ && head_ == run_.size()) {
+    run_.push_back(e);  // the run is empty and this is its minimum
+  } else {
+    add(bucket_of(key, last_), e);
+  }
+  ++live_;
+  return event_handle{slot, r.generation};
+}
+
+inline std::optional<event> event_queue::pop_until(sim_time limit) noexcept {
+  if (head_ >= run_.size() || slots_[run_[head_].slot].state != slot_state::pending) [[unlikely]] {
+    if (limit.ns() < 0 || !settle(static_cast<std::uint64_t>(limit.ns()))) return std::nullopt;
+  }
+  const entry e = run_[head_];
+  if (e.time > static_cast<std::uint64_t>(limit.ns()) || limit.ns() < 0) return std::nullopt;
+  ++head_;
+  const slot_record& r = slots_[e.slot];
+  event ev{sim_time::from_ns(static_cast<sim_time::rep>(e.time)), r.seq, r.arg, r.target, r.kind};
+  free_slot(e.slot);
+  --live_;
+  return ev;
+}
 
 }  // namespace vnetsim::kernel

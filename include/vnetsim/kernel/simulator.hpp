@@ -53,7 +53,12 @@ class simulator {
   std::string_view kind_name(event_kind k) const;
 
   /// Schedules an event of a registered kind at absolute time `t` >= now(). O(1) amortized.
-  event_handle schedule_at(sim_time t, event_kind kind, std::uint32_t target, std::uint64_t arg = 0);
+  event_handle schedule_at(sim_time t, event_kind kind, std::uint32_t target, std::uint64_t arg = 0) {
+    if (t < now_ || kind == callback_kind || kind >= kinds_.size()) [[unlikely]] {
+      throw_bad_schedule(t, kind);
+    }
+    return queue_.push(t, kind, target, arg);
+  }
   /// Schedules `delay` >= 0 after now(). O(1) amortized.
   event_handle schedule_in(sim_time delay, event_kind kind, std::uint32_t target,
                            std::uint64_t arg = 0) {
@@ -119,11 +124,30 @@ class simulator {
     std::string name;
   };
 
-  void check_not_past(sim_time t, const char* what) const;
-  sim_time checked_later(sim_time delay, const char* what) const;
+  void check_not_past(sim_time t, const char* what) const {
+    if (t < now_) [[unlikely]] throw_past(t, what);
+  }
+  sim_time checked_later(sim_time delay, const char* what) const {
+    if (delay < sim_time::zero() || delay > sim_time::max() - now_) [[unlikely]] {
+      throw_bad_delay(delay, what);
+    }
+    return now_ + delay;
+  }
+  [[noreturn]] void throw_past(sim_time t, const char* what) const;
+  [[noreturn]] void throw_bad_delay(sim_time delay, const char* what) const;
+  [[noreturn]] void throw_bad_schedule(sim_time t, event_kind kind) const;
   std::uint32_t acquire_cell();
   void release_cell(std::uint32_t cell) noexcept;
-  void dispatch(const event& ev);
+  void dispatch(const event& ev) {
+    now_ = ev.time;
+    ++events_run_;
+    if (ev.kind == callback_kind) {
+      run_callback(static_cast<std::uint32_t>(ev.arg));
+    } else {
+      const kind_entry& k = kinds_[ev.kind];
+      k.fn(k.ctx, *this, ev);
+    }
+  }
   void run_callback(std::uint32_t cell);
 
   event_queue queue_;
