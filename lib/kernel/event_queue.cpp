@@ -90,39 +90,53 @@ void event_queue::split(std::size_t k) {
   buckets_[k] = bucket{};
   nonempty_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
   last_ = bk.min;
-  const bool small = bk.size <= small_bucket;
-  if (small) {
-    run_.clear();
+  if (bk.size <= small_bucket) {
+    // Sort the few entries straight into the run. Rank sort: each entry's place is the
+    // number of entries before it in (time, arrival) order, counted without branches
+    // (an insertion sort's data-dependent branches mispredict on random times).
+    // Arrival order is bucket order, so equal times keep first-in first-out order.
+    std::array<entry, small_bucket> tmp;
+    std::size_t n = 0;
+    for (const chunk* c = bk.head; c != nullptr; c = c->next) {
+      const entry* const end = c == bk.tail ? bk.cursor : c->e.data() + chunk_entries;
+      for (const entry* p = c->e.data(); p != end; ++p) tmp[n++] = *p;
+    }
+    run_.resize(n);
     head_ = 0;
-  }
-  chunk* c = bk.head;
-  while (c != nullptr) {
-    const entry* const end = c == bk.tail ? bk.cursor : c->e.data() + chunk_entries;
-    for (const entry* p = c->e.data(); p != end; ++p) {
-      const entry e = *p;
-      if (small) {
-        // Stable insertion sort: equal times keep their first-in first-out order.
-        auto pos = run_.size();
-        run_.push_back(e);
-        while (pos > 0 && run_[pos - 1].time > e.time) {
-          run_[pos] = run_[pos - 1];
-          --pos;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t rank = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        rank += static_cast<std::size_t>(tmp[j].time < tmp[i].time) +
+                static_cast<std::size_t>(tmp[j].time == tmp[i].time && j < i);
+      }
+      run_[rank] = tmp[i];
+    }
+  } else {
+    for (const chunk* c = bk.head; c != nullptr; c = c->next) {
+      const entry* const end = c == bk.tail ? bk.cursor : c->e.data() + chunk_entries;
+      for (const entry* p = c->e.data(); p != end; ++p) {
+        if (p->time == last_) {
+          run_.push_back(*p);  // the run is empty here, and these are its minimum, in order
+        } else {
+          // Every entry lands in a strictly lower bucket (radix heap invariant), never in
+          // k, and entries of equal time land together, in their current order.
+          add(bucket_of(p->time, last_), p->time, p->slot);
         }
-        run_[pos] = e;
-      } else if (e.time == last_) {
-        run_.push_back(e);  // the run is empty here, and these are its minimum, in order
-      } else {
-        // Every entry lands in a strictly lower bucket (radix heap invariant), never in k,
-        // and entries of equal time land together, in their current order.
-        add(bucket_of(e.time, last_), e);
       }
     }
-    // The chunk is read: recycle it (add() may take it for the next entries).
+  }
+  // Recycle the bucket's chunks (add() above only took chunks from the free list, never
+  // these: they are still linked from bk, so they are released only now).
+  chunk* c = bk.head;
+  while (c != nullptr) {
     chunk* const next = c->next;
     c->next = free_chunk_;
     free_chunk_ = c;
     c = next;
   }
+  // The run's events are the next to pop, and each pop reads its slot record, which for a
+  // large queue is a cache miss: start those loads now so they overlap.
+  for (std::size_t i = head_; i < run_.size(); ++i) __builtin_prefetch(&slots_[run_[i].slot]);
 }
 
 bool event_queue::settle(std::uint64_t limit) noexcept {
