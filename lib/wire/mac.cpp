@@ -28,8 +28,9 @@ std::optional<mac_address> mac_address::parse(std::string_view text) noexcept {
 }
 
 std::string mac_address::to_string() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", o_[0], o_[1], o_[2], o_[3],
-                     o_[4], o_[5]);
+  const auto o = octets();
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", o[0], o[1], o[2], o[3], o[4],
+                     o[5]);
 }
 
 }  // namespace vnetsim::wire

@@ -106,7 +106,11 @@ struct ethernet_repr {
     return {v.dst(), v.src(), v.type_or_len()};
   }
   /// Parses a buffer, or nullopt when it is shorter than a header.
-  static std::optional<ethernet_repr> parse(const_bytes buf) noexcept;
+  static constexpr std::optional<ethernet_repr> parse(const_bytes buf) noexcept {
+    const ethernet_frame_const v{buf};
+    if (!v.check_len()) return std::nullopt;
+    return parse(v);
+  }
   /// Writes the 14-byte header; `v` must hold at least buffer_len() bytes.
   constexpr void emit(ethernet_frame v) const noexcept {
     v.set_dst(dst);
