@@ -8,6 +8,8 @@ namespace {
 // A run that is only ever appended to while its head advances (events scheduled at
 // "now", again and again) is compacted once its consumed part passes this size.
 constexpr std::size_t compact_threshold = 4096;
+// Slot records beyond this many (2 MiB of them) no longer fit a typical L2 cache.
+constexpr std::size_t prefetch_min_slots = 65536;
 }  // namespace
 
 event_queue::event_queue() {
@@ -103,12 +105,12 @@ void event_queue::split(std::size_t k) {
     }
     run_.resize(n);
     head_ = 0;
+    // rank(i) = #{j < i : t_j <= t_i} + #{j > i : t_j < t_i}.
     for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t t = tmp[i].time;
       std::size_t rank = 0;
-      for (std::size_t j = 0; j < n; ++j) {
-        rank += static_cast<std::size_t>(tmp[j].time < tmp[i].time) +
-                static_cast<std::size_t>(tmp[j].time == tmp[i].time && j < i);
-      }
+      for (std::size_t j = 0; j < i; ++j) rank += static_cast<std::size_t>(tmp[j].time <= t);
+      for (std::size_t j = i + 1; j < n; ++j) rank += static_cast<std::size_t>(tmp[j].time < t);
       run_[rank] = tmp[i];
     }
   } else {
@@ -135,8 +137,10 @@ void event_queue::split(std::size_t k) {
     c = next;
   }
   // The run's events are the next to pop, and each pop reads its slot record, which for a
-  // large queue is a cache miss: start those loads now so they overlap.
-  for (std::size_t i = head_; i < run_.size(); ++i) __builtin_prefetch(&slots_[run_[i].slot]);
+  // queue larger than the caches is a miss: start those loads now so they overlap.
+  if (slots_.size() > prefetch_min_slots) {
+    for (std::size_t i = head_; i < run_.size(); ++i) __builtin_prefetch(&slots_[run_[i].slot]);
+  }
 }
 
 bool event_queue::settle(std::uint64_t limit) noexcept {
