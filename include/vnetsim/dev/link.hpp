@@ -1,0 +1,188 @@
+#pragma once
+/// Full-duplex point-to-point Ethernet links: serialization at the line rate (with
+/// preamble, FCS, padding to the minimum frame and the inter-packet gap), propagation
+/// delay, a per-direction egress queue with tail drop, and scriptable, reversible faults
+/// (carrier loss, silent black hole, random loss, bit errors caught as FCS drops, a
+/// changed delay).
+///
+/// One event per frame per hop: a frame's transmission start and end follow from the
+/// transmitter's busy time when it is queued, so only its arrival is scheduled. The
+/// arrival event is of the receiving endpoint's kind (registered by whoever owns the
+/// receiving device type), with target = the link direction; its handler calls
+/// take_arrival(), which applies the faults, counts, and hands over the frame. No
+/// allocation per frame once the in-flight rings have reached their working size; no
+/// virtual call.
+///
+/// Faults are judged at arrival: a frame is lost to carrier loss if the carrier went down
+/// at any time between its queueing and its arrival (a cut cable loses what is queued
+/// and what is on the wire), to a black hole or random loss if one is in force at its
+/// arrival, and to bit errors with probability 1 - (1 - BER)^bits.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vnetsim/dev/frame_pool.hpp"
+#include "vnetsim/kernel/rng.hpp"
+#include "vnetsim/kernel/simulator.hpp"
+
+namespace vnetsim::dev {
+
+using link_id = std::uint32_t;
+
+/// Which end a frame leaves from.
+enum class link_side : std::uint8_t { a = 0, b = 1 };
+constexpr link_side other(link_side s) noexcept {
+  return s == link_side::a ? link_side::b : link_side::a;
+}
+
+/// Overhead on the wire besides the frame's bytes (IEEE 802.3-2018 3.1.1, 4.4.2).
+inline constexpr std::size_t wire_preamble_sfd = 8;    // 7 preamble + 1 SFD
+inline constexpr std::size_t wire_fcs = 4;             // frame check sequence
+inline constexpr std::size_t wire_ifg = 12;            // minimum inter-packet gap, 96 bit times
+inline constexpr std::size_t wire_min_frame = 60;      // 64-byte minimum frame without FCS
+
+/// Where a link end is attached, and how to tell it about frames and carrier.
+struct endpoint {
+  kernel::event_kind arrive_kind = 0;   ///< event kind that runs the receiver on arrival
+  kernel::event_kind carrier_kind = 0;  ///< event kind told of carrier changes (0: none)
+  std::uint32_t device = 0;             ///< the receiver's device id within its kind
+  std::uint32_t port = 0;               ///< the receiver's port on that device
+};
+
+struct link_config {
+  std::uint64_t bandwidth_bps = 1'000'000'000;
+  sim_time delay = sim_time::from_ns(500);
+  /// Egress queue limits per direction, in frames waiting to start transmission (the
+  /// frame being transmitted does not count) and in their bytes; 0 = no limit. Default:
+  /// Linux's txqueuelen of 1000 frames.
+  std::uint32_t queue_frames = 1000;
+  std::uint64_t queue_bytes = 0;
+};
+
+/// Counters of one direction, named after IF-MIB where one applies (RFC 2863).
+struct link_direction_stats {
+  std::uint64_t out_frames = 0;       ///< accepted for transmission (ifOutUcastPkts + ...)
+  std::uint64_t out_octets = 0;       ///< their frame bytes (ifOutOctets, without preamble)
+  std::uint64_t out_discards = 0;     ///< tail drops: queue full (ifOutDiscards)
+  std::uint64_t no_carrier = 0;       ///< refused while the carrier was down
+  std::uint64_t delivered = 0;        ///< handed to the far end
+  std::uint64_t lost_carrier = 0;     ///< queued or in flight when the carrier went down
+  std::uint64_t lost_black_hole = 0;  ///< swallowed by a silent black hole
+  std::uint64_t lost_random = 0;      ///< dropped by the configured loss rate
+  std::uint64_t fcs_errors = 0;       ///< corrupted by bit errors, dropped by the receiver's FCS check
+  std::uint64_t queue_high_water = 0; ///< most frames ever waiting
+};
+
+/// Why send() refused a frame.
+enum class send_result : std::uint8_t { queued, queue_full, no_carrier };
+
+/// A precondition error at set-up (unknown link, bad configuration): the message names
+/// the link and the rule.
+class link_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Time to put `frame_len` bytes (without FCS) on a line of `bps`: padding to the minimum,
+/// FCS, preamble and inter-packet gap included, rounded up to a whole nanosecond.
+sim_time serialization_time(std::size_t frame_len, std::uint64_t bps) noexcept;
+
+/// All the point-to-point links of one simulated network, addressed by link_id.
+class link_set {
+ public:
+  /// Random streams are drawn from `streams` under "link/<name>/a" and ".../b".
+  link_set(kernel::simulator& sim, const kernel::rng_streams& streams);
+
+  /// Adds a link between two endpoints, carrier up. Throws link_error on a zero
+  /// bandwidth, a negative delay or a duplicate name.
+  link_id add(std::string_view name, const link_config& cfg, const endpoint& a, const endpoint& b);
+
+  /// Queues a frame for transmission from `from`. O(1); no allocation in steady state.
+  send_result send(link_id id, link_side from, frame_ref frame);
+
+  struct arrival {
+    frame_ref frame;  ///< empty when the frame was lost (and counted)
+    std::uint32_t device = 0;
+    std::uint32_t port = 0;
+  };
+  /// Called by the arrival handler with the event's target: takes the next frame of that
+  /// direction, applies the faults and counts. O(1).
+  arrival take_arrival(std::uint32_t target);
+
+  /// Event target for a direction (what arrival events carry).
+  static constexpr std::uint32_t target_of(link_id id, link_side from) noexcept {
+    return id * 2 + static_cast<std::uint32_t>(from);
+  }
+
+  // Faults, each reversible, each effective at the current simulated time.
+  /// Carrier loss and restore: both ends are told (their carrier_kind event) at once;
+  /// each end applies its own detection delay.
+  void set_carrier(link_id id, bool up);
+  /// Silent black hole from `from`'s side: carrier stays up, frames vanish.
+  void set_black_hole(link_id id, link_side from, bool on);
+  /// Random loss probability in [0, 1] for frames from `from`.
+  void set_loss(link_id id, link_side from, double probability);
+  /// Bit error rate in [0, 1] for frames from `from`.
+  void set_bit_error_rate(link_id id, link_side from, double ber);
+  /// Propagation delay for frames queued from now on (earlier frames keep theirs; a frame
+  /// never overtakes an earlier one on the same direction).
+  void set_delay(link_id id, sim_time delay);
+
+  bool carrier(link_id id) const;
+  std::size_t size() const noexcept { return links_.size(); }
+  std::string_view name(link_id id) const;
+  std::optional<link_id> find(std::string_view name) const noexcept;
+  const link_config& config(link_id id) const;
+  const link_direction_stats& stats(link_id id, link_side from) const;
+  /// Frames queued (not yet started) from `from` at the current time.
+  std::uint32_t queued_frames(link_id id, link_side from);
+
+ private:
+  struct in_flight {
+    frame_ref frame;
+    sim_time start;    // transmission start
+    sim_time arrive;   // last bit at the far end
+    std::uint32_t bytes;
+    std::uint32_t epoch;  // carrier epoch when queued
+  };
+  /// One direction: a FIFO ring of frames queued or on the wire, in order.
+  struct direction {
+    std::vector<in_flight> ring;  // capacity a power of two
+    std::size_t head = 0;         // oldest frame (next to arrive)
+    std::size_t count = 0;
+    std::size_t waiting_from = 0;  // ring offset from head of the first frame not yet started
+    std::uint64_t waiting_bytes = 0;
+    sim_time busy_until;           // when the transmitter finishes the last queued frame
+    sim_time last_arrive;
+    bool black_hole = false;
+    double loss = 0.0;
+    double ber = 0.0;
+    kernel::rng rng{0};
+    link_direction_stats stats;
+  };
+  struct link {
+    std::string name;
+    link_config cfg;
+    endpoint end[2];
+    bool carrier = true;
+    std::uint32_t epoch = 0;  // bumped at every carrier loss
+    direction dir[2];
+  };
+
+  link& at(link_id id);
+  const link& at(link_id id) const;
+  /// Advances the count of waiting frames past those whose transmission has started.
+  void settle_waiting(direction& d, sim_time now) noexcept;
+  void grow(direction& d);
+  void notify_carrier(const link& l, bool up);
+
+  kernel::simulator* sim_;
+  const kernel::rng_streams* streams_;
+  std::vector<link> links_;
+};
+
+}  // namespace vnetsim::dev

@@ -1,0 +1,240 @@
+#include "vnetsim/dev/link.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace vnetsim::dev {
+
+sim_time serialization_time(std::size_t frame_len, std::uint64_t bps) noexcept {
+  const std::uint64_t on_wire =
+      std::max(frame_len, wire_min_frame) + wire_fcs + wire_preamble_sfd + wire_ifg;
+  const std::uint64_t bits = on_wire * 8;
+  // ceil(bits * 1e9 / bps) without overflow for any realistic frame and rate: bits is at
+  // most ~2^20 and 1e9 < 2^30, so the product fits in 64 bits.
+  const std::uint64_t ns = (bits * 1'000'000'000ULL + bps - 1) / bps;
+  return sim_time::from_ns(static_cast<sim_time::rep>(ns));
+}
+
+namespace {
+
+/// Probability that a frame of `bits` bits has at least one bit error at rate `ber`:
+/// 1 - (1 - ber)^bits, computed without cancellation for small rates and with the
+/// deterministic exp/log so that every platform draws the same losses.
+double frame_error_probability(double ber, std::uint64_t bits) noexcept {
+  if (ber <= 0) return 0.0;
+  if (ber >= 1) return 1.0;
+  const double log1m = ber < 1e-4 ? -ber - ber * ber / 2 : kernel::deterministic_log(1.0 - ber);
+  const double x = static_cast<double>(bits) * log1m;  // ln((1 - ber)^bits), <= 0
+  return x > -1e-5 ? -x - x * x / 2 : 1.0 - kernel::deterministic_exp(x);
+}
+
+}  // namespace
+
+link_set::link_set(kernel::simulator& sim, const kernel::rng_streams& streams)
+    : sim_(&sim), streams_(&streams) {}
+
+link_id link_set::add(std::string_view name, const link_config& cfg, const endpoint& a,
+                      const endpoint& b) {
+  if (cfg.bandwidth_bps == 0) {
+    throw link_error(fmt::format("link \"{}\": bandwidth must be above 0 bit/s", name));
+  }
+  if (cfg.delay < sim_time::zero()) {
+    throw link_error(fmt::format("link \"{}\": delay {} is negative", name, cfg.delay));
+  }
+  if (find(name)) throw link_error(fmt::format("link \"{}\": the name is already used", name));
+  link& l = links_.emplace_back();
+  l.name = std::string(name);
+  l.cfg = cfg;
+  l.end[0] = a;
+  l.end[1] = b;
+  for (int s = 0; s < 2; ++s) {
+    direction& d = l.dir[s];
+    d.rng = streams_->get(fmt::format("link/{}/{}", name, s == 0 ? "a" : "b"));
+    d.ring.resize(16);
+    d.busy_until = sim_->now();
+    d.last_arrive = sim_->now();
+  }
+  return static_cast<link_id>(links_.size() - 1);
+}
+
+link_set::link& link_set::at(link_id id) {
+  if (id >= links_.size()) throw link_error(fmt::format("link id {} does not exist", id));
+  return links_[id];
+}
+
+const link_set::link& link_set::at(link_id id) const {
+  if (id >= links_.size()) throw link_error(fmt::format("link id {} does not exist", id));
+  return links_[id];
+}
+
+void link_set::settle_waiting(direction& d, sim_time now) noexcept {
+  const std::size_t mask = d.ring.size() - 1;
+  while (d.waiting_from < d.count) {
+    const in_flight& f = d.ring[(d.head + d.waiting_from) & mask];
+    if (f.start > now) break;
+    d.waiting_bytes -= f.bytes;
+    ++d.waiting_from;
+  }
+}
+
+void link_set::grow(direction& d) {
+  std::vector<in_flight> bigger(d.ring.size() * 2);
+  const std::size_t mask = d.ring.size() - 1;
+  for (std::size_t i = 0; i < d.count; ++i) bigger[i] = std::move(d.ring[(d.head + i) & mask]);
+  d.ring = std::move(bigger);
+  d.head = 0;
+}
+
+send_result link_set::send(link_id id, link_side from, frame_ref frame) {
+  link& l = links_[id];
+  direction& d = l.dir[static_cast<int>(from)];
+  const sim_time now = sim_->now();
+  if (!l.carrier) {
+    ++d.stats.no_carrier;
+    return send_result::no_carrier;
+  }
+  settle_waiting(d, now);
+  const std::size_t waiting = d.count - d.waiting_from;
+  const auto bytes = static_cast<std::uint32_t>(frame.size());
+  const bool busy = d.busy_until > now;
+  // Only frames that must wait count against the queue: an idle line takes one at once.
+  if (busy && ((l.cfg.queue_frames != 0 && waiting >= l.cfg.queue_frames) ||
+               (l.cfg.queue_bytes != 0 && d.waiting_bytes + bytes > l.cfg.queue_bytes))) {
+    ++d.stats.out_discards;
+    return send_result::queue_full;
+  }
+  if (d.count == d.ring.size()) grow(d);
+  const sim_time start = busy ? d.busy_until : now;
+  const sim_time end = start + serialization_time(bytes, l.cfg.bandwidth_bps);
+  // A frame never overtakes the one before it, even after a delay decrease.
+  const sim_time arrive = std::max(end + l.cfg.delay, d.last_arrive);
+  d.busy_until = end;
+  d.last_arrive = arrive;
+  d.ring[(d.head + d.count) & (d.ring.size() - 1)] =
+      in_flight{std::move(frame), start, arrive, bytes, l.epoch};
+  ++d.count;
+  if (start > now) {
+    d.waiting_bytes += bytes;
+    d.stats.queue_high_water =
+        std::max<std::uint64_t>(d.stats.queue_high_water, d.count - d.waiting_from);
+  } else if (d.waiting_from == d.count - 1) {
+    ++d.waiting_from;  // started at once: it never waited
+  }
+  ++d.stats.out_frames;
+  d.stats.out_octets += bytes;
+  const endpoint& far = l.end[1 - static_cast<int>(from)];
+  sim_->schedule_at(arrive, far.arrive_kind, target_of(id, from));
+  return send_result::queued;
+}
+
+link_set::arrival link_set::take_arrival(std::uint32_t target) {
+  link& l = links_[target / 2];
+  direction& d = l.dir[target % 2];
+  const endpoint& far = l.end[1 - target % 2];
+  arrival out{frame_ref{}, far.device, far.port};
+  if (d.count == 0) return out;  // cannot happen: one event per queued frame
+  in_flight& f = d.ring[d.head];
+  frame_ref frame = std::move(f.frame);
+  const std::uint32_t epoch = f.epoch;
+  const std::uint32_t bytes = f.bytes;
+  d.head = (d.head + 1) & (d.ring.size() - 1);
+  --d.count;
+  if (d.waiting_from > 0) --d.waiting_from;
+  if (epoch != l.epoch || !l.carrier) {
+    ++d.stats.lost_carrier;
+  } else if (d.black_hole) {
+    ++d.stats.lost_black_hole;
+  } else if (d.loss > 0 && d.rng.bernoulli(d.loss)) {
+    ++d.stats.lost_random;
+  } else if (d.ber > 0 &&
+             d.rng.bernoulli(frame_error_probability(
+                 d.ber, (std::max<std::uint64_t>(bytes, wire_min_frame) + wire_fcs) * 8))) {
+    ++d.stats.fcs_errors;
+  } else {
+    ++d.stats.delivered;
+    out.frame = std::move(frame);
+  }
+  return out;
+}
+
+void link_set::notify_carrier(const link& l, bool up) {
+  for (const endpoint& e : l.end) {
+    if (e.carrier_kind != 0) {
+      sim_->schedule_at(sim_->now(), e.carrier_kind, e.device, (std::uint64_t{up} << 32) | e.port);
+    }
+  }
+}
+
+void link_set::set_carrier(link_id id, bool up) {
+  link& l = at(id);
+  if (l.carrier == up) return;
+  l.carrier = up;
+  const sim_time now = sim_->now();
+  if (!up) {
+    // Everything queued or on the wire is lost: it is judged against the epoch at arrival.
+    ++l.epoch;
+    for (direction& d : l.dir) {
+      d.busy_until = now;
+      d.waiting_from = d.count;
+      d.waiting_bytes = 0;
+    }
+  } else {
+    for (direction& d : l.dir) d.busy_until = std::max(d.busy_until, now);
+  }
+  notify_carrier(l, up);
+}
+
+void link_set::set_black_hole(link_id id, link_side from, bool on) {
+  at(id).dir[static_cast<int>(from)].black_hole = on;
+}
+
+void link_set::set_loss(link_id id, link_side from, double probability) {
+  link& l = at(id);
+  if (!(probability >= 0.0 && probability <= 1.0)) {
+    throw link_error(fmt::format("link \"{}\": loss probability {} is outside [0, 1]", l.name, probability));
+  }
+  l.dir[static_cast<int>(from)].loss = probability;
+}
+
+void link_set::set_bit_error_rate(link_id id, link_side from, double ber) {
+  link& l = at(id);
+  if (!(ber >= 0.0 && ber <= 1.0)) {
+    throw link_error(fmt::format("link \"{}\": bit error rate {} is outside [0, 1]", l.name, ber));
+  }
+  l.dir[static_cast<int>(from)].ber = ber;
+}
+
+void link_set::set_delay(link_id id, sim_time delay) {
+  link& l = at(id);
+  if (delay < sim_time::zero()) {
+    throw link_error(fmt::format("link \"{}\": delay {} is negative", l.name, delay));
+  }
+  l.cfg.delay = delay;
+}
+
+bool link_set::carrier(link_id id) const { return at(id).carrier; }
+
+std::string_view link_set::name(link_id id) const { return at(id).name; }
+
+std::optional<link_id> link_set::find(std::string_view name) const noexcept {
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    if (links_[i].name == name) return static_cast<link_id>(i);
+  }
+  return std::nullopt;
+}
+
+const link_config& link_set::config(link_id id) const { return at(id).cfg; }
+
+const link_direction_stats& link_set::stats(link_id id, link_side from) const {
+  return at(id).dir[static_cast<int>(from)].stats;
+}
+
+std::uint32_t link_set::queued_frames(link_id id, link_side from) {
+  direction& d = at(id).dir[static_cast<int>(from)];
+  settle_waiting(d, sim_->now());
+  return static_cast<std::uint32_t>(d.count - d.waiting_from);
+}
+
+}  // namespace vnetsim::dev

@@ -1,0 +1,279 @@
+#include "vnetsim/dev/link.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+using namespace vnetsim;
+using namespace vnetsim::literals;
+using dev::link_side;
+
+namespace {
+
+/// A network of links with a recording receiver at every end: each arrival is kept with
+/// its time, receiving device and port, and the first byte of the frame (a sequence tag).
+struct bench {
+  kernel::simulator sim;
+  kernel::rng_streams streams{42};
+  dev::frame_pool pool;
+  dev::link_set links{sim, streams};
+  kernel::event_kind arrive_kind = 0;
+  kernel::event_kind carrier_kind = 0;
+
+  struct rx {
+    sim_time at;
+    std::uint32_t device;
+    std::uint32_t port;
+    int tag;
+    const std::byte* data;
+  };
+  std::vector<rx> received;
+  std::vector<std::string> carrier_log;
+
+  bench() {
+    arrive_kind = sim.register_kind(
+        "test/arrive",
+        [](void* ctx, kernel::simulator& s, const kernel::event& ev) {
+          auto& b = *static_cast<bench*>(ctx);
+          auto a = b.links.take_arrival(ev.target);
+          if (a.frame) {
+            b.received.push_back({s.now(), a.device, a.port,
+                                  std::to_integer<int>(a.frame.data()[0]), a.frame.data().data()});
+          }
+        },
+        this);
+    carrier_kind = sim.register_kind(
+        "test/carrier",
+        [](void* ctx, kernel::simulator& s, const kernel::event& ev) {
+          auto& b = *static_cast<bench*>(ctx);
+          b.carrier_log.push_back(fmt::format("{} dev{} port{} {}", s.now(), ev.target,
+                                              ev.arg & 0xffffffffu, (ev.arg >> 32) ? "up" : "down"));
+        },
+        this);
+  }
+
+  dev::link_id add(std::string_view name, const dev::link_config& cfg = {}) {
+    return links.add(name, cfg, {arrive_kind, carrier_kind, 1, 10}, {arrive_kind, carrier_kind, 2, 20});
+  }
+
+  /// A frame of `len` bytes whose first byte is `tag`.
+  dev::frame_ref frame(std::size_t len, int tag) {
+    auto f = pool.allocate(len, sim.now());
+    REQUIRE(f);
+    std::fill(f.data().begin(), f.data().end(), std::byte{0});
+    f.data()[0] = static_cast<std::byte>(tag);
+    return f;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("serialization time counts preamble, FCS, padding and the inter-packet gap") {
+  // IEEE 802.3: 8 preamble+SFD, 4 FCS, 12 IPG; minimum frame 64 bytes with FCS.
+  CHECK(dev::serialization_time(1500, 1'000'000'000) == sim_time::from_ns((1500 + 24) * 8));
+  CHECK(dev::serialization_time(1514, 1'000'000'000) == 12304_ns);
+  CHECK(dev::serialization_time(42, 1'000'000'000) == 672_ns);  // padded to 60: 84 bytes
+  CHECK(dev::serialization_time(60, 1'000'000'000) == 672_ns);
+  CHECK(dev::serialization_time(1514, 10'000'000'000) == 1231_ns);  // 12304 bits / 10 = 1230.4, rounded up
+  CHECK(dev::serialization_time(1514, 100'000'000) == 123040_ns);
+}
+
+TEST_CASE("a frame arrives after serialization plus propagation, with its bytes unmoved") {
+  bench b;
+  const auto id = b.add("l1");
+  auto f = b.frame(1514, 7);
+  const std::byte* bytes = f.data().data();
+  CHECK(b.links.send(id, link_side::a, std::move(f)) == dev::send_result::queued);
+  b.sim.run();
+  REQUIRE(b.received.size() == 1);
+  CHECK(b.received[0].at == 12304_ns + 500_ns);
+  CHECK(b.received[0].device == 2);
+  CHECK(b.received[0].port == 20);
+  CHECK(b.received[0].tag == 7);
+  CHECK(b.received[0].data == bytes);  // zero copy
+  const auto& st = b.links.stats(id, link_side::a);
+  CHECK(st.out_frames == 1);
+  CHECK(st.out_octets == 1514);
+  CHECK(st.delivered == 1);
+}
+
+TEST_CASE("back-to-back frames queue behind each other in order, both directions independent") {
+  bench b;
+  const auto id = b.add("l1");
+  for (int i = 0; i < 3; ++i) b.links.send(id, link_side::a, b.frame(1514, i));
+  b.links.send(id, link_side::b, b.frame(60, 9));
+  CHECK(b.links.queued_frames(id, link_side::a) == 2);  // one on the wire, two waiting
+  b.sim.run();
+  REQUIRE(b.received.size() == 4);
+  CHECK(b.received[0].tag == 9);  // the other direction is not behind the long frames
+  CHECK(b.received[0].at == 672_ns + 500_ns);
+  CHECK(b.received[0].device == 1);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(b.received[static_cast<std::size_t>(i + 1)].tag == i);
+    CHECK(b.received[static_cast<std::size_t>(i + 1)].at == 12304_ns * (i + 1) + 500_ns);
+  }
+}
+
+TEST_CASE("the egress queue tail-drops past its frame or byte limit") {
+  SUBCASE("frame limit") {
+    bench b;
+    dev::link_config cfg;
+    cfg.queue_frames = 2;
+    const auto id = b.add("l1", cfg);
+    int queued = 0, dropped = 0;
+    for (int i = 0; i < 5; ++i) {
+      const auto r = b.links.send(id, link_side::a, b.frame(1000, i));
+      (r == dev::send_result::queued ? queued : dropped) += 1;
+    }
+    CHECK(queued == 3);  // one transmitting + two waiting
+    CHECK(dropped == 2);
+    CHECK(b.links.stats(id, link_side::a).out_discards == 2);
+    CHECK(b.links.stats(id, link_side::a).queue_high_water == 2);
+    b.sim.run();
+    CHECK(b.received.size() == 3);
+    CHECK(b.received.back().tag == 2);
+    // The queue drains as time passes: after the first frame is on the wire, room again.
+    CHECK(b.links.queued_frames(id, link_side::a) == 0);
+  }
+  SUBCASE("byte limit") {
+    bench b;
+    dev::link_config cfg;
+    cfg.queue_frames = 0;
+    cfg.queue_bytes = 2500;
+    const auto id = b.add("l1", cfg);
+    CHECK(b.links.send(id, link_side::a, b.frame(1500, 0)) == dev::send_result::queued);  // on the wire
+    CHECK(b.links.send(id, link_side::a, b.frame(1500, 1)) == dev::send_result::queued);  // 1500 waiting
+    CHECK(b.links.send(id, link_side::a, b.frame(1500, 2)) == dev::send_result::queue_full);  // 3000 > 2500
+    CHECK(b.links.send(id, link_side::a, b.frame(900, 3)) == dev::send_result::queued);  // 2400
+    CHECK(b.links.stats(id, link_side::a).out_discards == 1);
+  }
+}
+
+TEST_CASE("carrier loss loses what is queued and on the wire, tells both ends, and is reversible") {
+  bench b;
+  const auto id = b.add("l1");
+  for (int i = 0; i < 3; ++i) b.links.send(id, link_side::a, b.frame(1514, i));
+  // Cut at 13 us: frame 0 arrived at 12.804 us; frame 1 is on the wire, frame 2 queued.
+  b.sim.schedule_at(13_us, [&](kernel::simulator&) { b.links.set_carrier(id, false); });
+  b.sim.run_until(20_us);
+  REQUIRE(b.received.size() == 1);
+  CHECK(b.received[0].tag == 0);
+  CHECK_FALSE(b.links.carrier(id));
+  CHECK(b.carrier_log == std::vector<std::string>{"0.000013s dev1 port10 down", "0.000013s dev2 port20 down"});
+  CHECK(b.links.send(id, link_side::b, b.frame(100, 5)) == dev::send_result::no_carrier);
+  b.sim.run();
+  const auto& st = b.links.stats(id, link_side::a);
+  CHECK(st.lost_carrier == 2);
+  CHECK(st.delivered == 1);
+  CHECK(b.links.stats(id, link_side::b).no_carrier == 1);
+
+  // Restore: the line starts fresh at the restore time.
+  b.sim.schedule_at(1_ms, [&](kernel::simulator&) {
+    b.links.set_carrier(id, true);
+    b.links.send(id, link_side::a, b.frame(1514, 6));
+  });
+  b.sim.run();
+  REQUIRE(b.received.size() == 2);
+  CHECK(b.received[1].tag == 6);
+  CHECK(b.received[1].at == 1_ms + 12304_ns + 500_ns);
+  CHECK(b.carrier_log.size() == 4);
+  CHECK(b.carrier_log[2] == "0.001s dev1 port10 up");
+}
+
+TEST_CASE("a black hole swallows one direction silently, with carrier up") {
+  bench b;
+  const auto id = b.add("l1");
+  b.links.set_black_hole(id, link_side::a, true);
+  b.links.send(id, link_side::a, b.frame(100, 1));
+  b.links.send(id, link_side::b, b.frame(100, 2));
+  b.sim.run();
+  REQUIRE(b.received.size() == 1);
+  CHECK(b.received[0].tag == 2);
+  CHECK(b.links.carrier(id));
+  CHECK(b.carrier_log.empty());
+  CHECK(b.links.stats(id, link_side::a).lost_black_hole == 1);
+  b.links.set_black_hole(id, link_side::a, false);
+  b.links.send(id, link_side::a, b.frame(100, 3));
+  b.sim.run();
+  CHECK(b.received.size() == 2);
+}
+
+TEST_CASE("random loss and bit errors drop at the configured rates, reproducibly") {
+  auto run = [](std::uint64_t seed, double loss, double ber) {
+    kernel::simulator sim;
+    kernel::rng_streams streams(seed);
+    dev::frame_pool pool;
+    dev::link_set links(sim, streams);
+    struct ctx_t {
+      dev::link_set* links;
+      std::string trace;
+    } ctx{&links, {}};
+    const auto k = sim.register_kind(
+        "arrive",
+        [](void* c, kernel::simulator&, const kernel::event& ev) {
+          auto& x = *static_cast<ctx_t*>(c);
+          x.trace += x.links->take_arrival(ev.target).frame ? '1' : '0';
+        },
+        &ctx);
+    dev::link_config cfg;
+    cfg.queue_frames = 0;
+    const auto id = links.add("lossy", cfg, {k, 0, 1, 1}, {k, 0, 2, 2});
+    links.set_loss(id, link_side::a, loss);
+    links.set_bit_error_rate(id, link_side::a, ber);
+    for (int i = 0; i < 20000; ++i) links.send(id, link_side::a, pool.allocate(1500, sim.now()));
+    sim.run();
+    return std::pair{ctx.trace, links.stats(id, link_side::a)};
+  };
+  const auto [trace, st] = run(1, 0.25, 0.0);
+  CHECK(st.lost_random + st.delivered == 20000);
+  // Binomial(20000, 0.25): mean 5000, sd 61; allow 5 sd.
+  CHECK(std::abs(static_cast<double>(st.lost_random) - 5000) < 5 * 61.3);
+  CHECK(run(1, 0.25, 0.0).first == trace);  // same seed, same losses
+  CHECK(run(2, 0.25, 0.0).first != trace);
+
+  // BER 1e-5 over (1500 + 4) * 8 bits: P(error) = 1 - (1 - 1e-5)^12032 = 0.11336.
+  const auto [t2, st2] = run(1, 0.0, 1e-5);
+  const double p = 1 - std::pow(1 - 1e-5, 12032);
+  const double sd = std::sqrt(20000 * p * (1 - p));
+  CHECK(std::abs(static_cast<double>(st2.fcs_errors) - 20000 * p) < 5 * sd);
+  CHECK(st2.lost_random == 0);
+}
+
+TEST_CASE("a delay change applies to later frames and never reorders a direction") {
+  bench b;
+  dev::link_config cfg;
+  cfg.delay = 1_ms;
+  const auto id = b.add("l1", cfg);
+  b.links.send(id, link_side::a, b.frame(60, 1));  // arrives at 1 ms + 672 ns
+  b.sim.schedule_at(1_us, [&](kernel::simulator&) {
+    b.links.set_delay(id, 10_us);
+    b.links.send(id, link_side::a, b.frame(60, 2));  // would arrive at ~11.7 us: held behind frame 1
+  });
+  b.sim.schedule_at(2_ms, [&](kernel::simulator&) { b.links.send(id, link_side::a, b.frame(60, 3)); });
+  b.sim.run();
+  REQUIRE(b.received.size() == 3);
+  CHECK(b.received[0].tag == 1);
+  CHECK(b.received[0].at == 1_ms + 672_ns);
+  CHECK(b.received[1].tag == 2);
+  CHECK(b.received[1].at == 1_ms + 672_ns);
+  CHECK(b.received[2].at == 2_ms + 672_ns + 10_us);
+}
+
+TEST_CASE("link configuration errors name the link and the rule") {
+  bench b;
+  dev::link_config zero;
+  zero.bandwidth_bps = 0;
+  CHECK_THROWS_WITH_AS(b.add("z", zero), "link \"z\": bandwidth must be above 0 bit/s", dev::link_error);
+  dev::link_config neg;
+  neg.delay = -(1_us);
+  CHECK_THROWS_WITH_AS(b.add("n", neg), "link \"n\": delay -0.000001s is negative", dev::link_error);
+  const auto id = b.add("ok");
+  CHECK_THROWS_WITH_AS(b.add("ok"), "link \"ok\": the name is already used", dev::link_error);
+  CHECK_THROWS_WITH_AS(b.links.set_loss(id, link_side::a, 1.5),
+                       "link \"ok\": loss probability 1.5 is outside [0, 1]", dev::link_error);
+  CHECK_THROWS_WITH_AS(b.links.set_carrier(99, false), "link id 99 does not exist", dev::link_error);
+  CHECK(b.links.find("ok") == id);
+  CHECK_FALSE(b.links.find("nope").has_value());
+}
