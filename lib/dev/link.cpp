@@ -87,10 +87,11 @@ void link_set::grow(direction& d) {
   d.head = 0;
 }
 
-send_result link_set::send(link_id id, link_side from, frame_ref frame) {
+send_result link_set::send(link_id id, link_side from, frame_ref frame, sim_time ready) {
   link& l = links_[id];
   direction& d = l.dir[static_cast<int>(from)];
   const sim_time now = sim_->now();
+  if (ready < now) ready = now;
   if (!l.carrier) {
     ++d.stats.no_carrier;
     return send_result::no_carrier;
@@ -98,7 +99,7 @@ send_result link_set::send(link_id id, link_side from, frame_ref frame) {
   settle_waiting(d, now);
   const std::size_t waiting = d.count - d.waiting_from;
   const auto bytes = static_cast<std::uint32_t>(frame.size());
-  const bool busy = d.busy_until > now;
+  const bool busy = d.busy_until > now || ready > now;
   // Only frames that must wait count against the queue: an idle line takes one at once.
   if (busy && ((l.cfg.queue_frames != 0 && waiting >= l.cfg.queue_frames) ||
                (l.cfg.queue_bytes != 0 && d.waiting_bytes + bytes > l.cfg.queue_bytes))) {
@@ -106,7 +107,7 @@ send_result link_set::send(link_id id, link_side from, frame_ref frame) {
     return send_result::queue_full;
   }
   if (d.count == d.ring.size()) grow(d);
-  const sim_time start = busy ? d.busy_until : now;
+  const sim_time start = std::max(d.busy_until, ready);
   const sim_time end = start + serialization_time(bytes, l.cfg.bandwidth_bps);
   // A frame never overtakes the one before it, even after a delay decrease.
   const sim_time arrive = std::max(end + l.cfg.delay, d.last_arrive);

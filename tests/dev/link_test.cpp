@@ -277,3 +277,15 @@ TEST_CASE("link configuration errors name the link and the rule") {
   CHECK(b.links.find("ok") == id);
   CHECK_FALSE(b.links.find("nope").has_value());
 }
+
+TEST_CASE("a frame that is ready later starts then, and later frames queue behind it") {
+  bench b;
+  const auto id = b.add("l1");
+  b.links.send(id, link_side::a, b.frame(60, 1), 5_us);  // e.g. store-and-forward latency
+  b.links.send(id, link_side::a, b.frame(60, 2));        // behind it, though ready now
+  CHECK(b.links.queued_frames(id, link_side::a) == 2);
+  b.sim.run();
+  REQUIRE(b.received.size() == 2);
+  CHECK(b.received[0].at == 5_us + 672_ns + 500_ns);
+  CHECK(b.received[1].at == 5_us + 2 * 672_ns + 500_ns);
+}

@@ -102,7 +102,13 @@ class link_set {
   link_id add(std::string_view name, const link_config& cfg, const endpoint& a, const endpoint& b);
 
   /// Queues a frame for transmission from `from`. O(1); no allocation in steady state.
-  send_result send(link_id id, link_side from, frame_ref frame);
+  send_result send(link_id id, link_side from, frame_ref frame) {
+    return send(id, from, std::move(frame), sim_->now());
+  }
+  /// The same, for a frame that is not ready before `ready` >= now (a device's own
+  /// processing latency, e.g. store-and-forward): transmission starts at the later of
+  /// `ready` and the end of the frame before it. Costs no extra event.
+  send_result send(link_id id, link_side from, frame_ref frame, sim_time ready);
 
   struct arrival {
     frame_ref frame;  ///< empty when the frame was lost (and counted)
