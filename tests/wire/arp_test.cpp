@@ -9,17 +9,13 @@
 #include <vector>
 
 #include "vnetsim/wire/ethernet.hpp"
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// The parse error, or nullopt when the parse succeeded (so a success never passes for an error).
-template <class T>
-std::optional<parse_error> error_of(const parse_result<T>& r) {
-  if (r) return std::nullopt;
-  return r.error();
-}
 
 constexpr std::uint32_t ip(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
   return (std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) | d;

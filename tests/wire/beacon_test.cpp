@@ -7,17 +7,13 @@
 #include <array>
 #include <optional>
 #include <vector>
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// The parse error, or nullopt when the parse succeeded (so a success never passes for an error).
-template <class T>
-std::optional<parse_error> error_of(const parse_result<T>& r) {
-  if (r) return std::nullopt;
-  return r.error();
-}
 
 // Beacon from vmnic1 (00:50:56:aa:00:02), member 1 of bond 3, sequence 0x01020304,
 // untagged, default EtherType 0x88b5.

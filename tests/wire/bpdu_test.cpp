@@ -10,17 +10,13 @@
 
 #include "vnetsim/wire/ethernet.hpp"
 #include "vnetsim/wire/llc.hpp"
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// The parse error, or nullopt when the parse succeeded (so a success never passes for an error).
-template <class T>
-std::optional<parse_error> error_of(const parse_result<T>& r) {
-  if (r) return std::nullopt;
-  return r.error();
-}
 
 constexpr std::int64_t s_ns = 1'000'000'000;
 

@@ -8,22 +8,13 @@
 #include <cstdint>
 
 #include "vnetsim/wire/ipv4.hpp"
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// Reference RFC 1071 checksum: big-endian words, fold at the end, complement.
-std::uint16_t naive_checksum(const_bytes b) {
-  std::uint32_t s = 0;
-  for (std::size_t i = 0; i < b.size(); i += 2) {
-    const std::uint32_t hi = static_cast<std::uint32_t>(b[i]) << 8;
-    const std::uint32_t lo = i + 1 < b.size() ? static_cast<std::uint32_t>(b[i + 1]) : 0;
-    s += hi | lo;
-  }
-  while (s >> 16) s = (s & 0xffffU) + (s >> 16);
-  return static_cast<std::uint16_t>(~s);
-}
 
 // A Linux `ping` echo request, 10.0.0.1 -> 10.0.0.2: IPv4 (ident 0x1c46, DF, TTL 64,
 // protocol 1, checksum 0x0a61), then ICMP type 8 code 0 checksum 0x00fd identifier 0x1234

@@ -9,22 +9,13 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// Reference RFC 1071 checksum: big-endian words, fold at the end, complement.
-std::uint16_t naive_checksum(const_bytes b) {
-  std::uint32_t s = 0;
-  for (std::size_t i = 0; i < b.size(); i += 2) {
-    const std::uint32_t hi = static_cast<std::uint32_t>(b[i]) << 8;
-    const std::uint32_t lo = i + 1 < b.size() ? static_cast<std::uint32_t>(b[i + 1]) : 0;
-    s += hi | lo;
-  }
-  while (s >> 16) s = (s & 0xffffU) + (s >> 16);
-  return static_cast<std::uint16_t>(~s);
-}
 
 // The IPv4 header example: version 4, IHL 5, total length 115, DF, TTL 64, UDP,
 // checksum 0xb861, 192.168.0.1 -> 192.168.0.199.

@@ -9,17 +9,13 @@
 #include <vector>
 
 #include "vnetsim/wire/ethernet.hpp"
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// The parse error, or nullopt when the parse succeeded (so a success never passes for an error).
-template <class T>
-std::optional<parse_error> error_of(const parse_result<T>& r) {
-  if (r) return std::nullopt;
-  return r.error();
-}
 
 // A steady-state LACPDU from a Linux bond member (Intel NIC 00:1b:21:88:a5:c1) to a Cisco
 // switch, both sides Active/Aggregatable/In sync/Collecting/Distributing with the long

@@ -7,17 +7,13 @@
 #include <array>
 #include <optional>
 #include <vector>
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// The parse error, or nullopt when the parse succeeded (so a success never passes for an error).
-template <class T>
-std::optional<parse_error> error_of(const parse_result<T>& r) {
-  if (r) return std::nullopt;
-  return r.error();
-}
 
 // Cisco 802.1D Configuration BPDU (PcapPlusPlus Tests/Packet++Test/PacketExamples/StpConf.dat,
 // whose test documents the tshark decoding), padded to 60 bytes as on the wire.

@@ -7,17 +7,13 @@
 #include <array>
 #include <optional>
 #include <vector>
+#include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
+using namespace vnetsim::wire::test;
 
 namespace {
 
-/// The parse error, or nullopt when the parse succeeded (so a success never passes for an error).
-template <class T>
-std::optional<parse_error> error_of(const parse_result<T>& r) {
-  if (r) return std::nullopt;
-  return r.error();
-}
 
 // Gratuitous ARP from 00:50:56:01:02:03 in VLAN 100 with PCP 5 (TCI 0xa064), padded to the
 // 64-byte minimum. tshark decodes it as "802.1Q Virtual LAN, PRI: 5, DEI: 0, ID: 100",
