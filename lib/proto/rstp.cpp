@@ -19,17 +19,6 @@ using detail::rcvd_info;
 using detail::tcm;
 using wire::bpdu_flag::agreement;
 
-std::string_view to_string(port_role r) noexcept {
-  switch (r) {
-    case port_role::disabled: return "Disabled";
-    case port_role::root: return "Root";
-    case port_role::designated: return "Designated";
-    case port_role::alternate: return "Alternate";
-    case port_role::backup: return "Backup";
-  }
-  return "?";
-}
-
 std::string_view to_string(port_state s) noexcept {
   switch (s) {
     case port_state::discarding: return "Discarding";

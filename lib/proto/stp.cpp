@@ -69,17 +69,6 @@ std::string_view to_string(port_state s) noexcept {
   return "?";
 }
 
-std::string_view to_string(port_role r) noexcept {
-  switch (r) {
-    case port_role::disabled: return "Disabled";
-    case port_role::root: return "Root";
-    case port_role::designated: return "Designated";
-    case port_role::alternate: return "Alternate";
-    case port_role::backup: return "Backup";
-  }
-  return "?";
-}
-
 std::uint32_t default_path_cost(std::uint64_t speed_bps) noexcept {
   // 802.1D-1998 Table 8-5, recommended values.
   if (speed_bps >= 10'000'000'000ULL) return 2;

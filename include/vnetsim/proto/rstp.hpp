@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vnetsim/proto/port_role.hpp"
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/wire/bpdu.hpp"
 #include "vnetsim/wire/mac.hpp"
@@ -48,9 +49,9 @@ namespace vnetsim::rstp {
 using port_index = std::size_t;
 
 /// Port roles, 802.1D-2004 17.7 (the `role` / `selectedRole` values of 17.19.36, 17.19.37).
-enum class port_role : std::uint8_t { disabled, root, designated, alternate, backup };
+using proto::port_role;
+using proto::to_string;
 /// "Disabled", "Root", "Designated", "Alternate", "Backup" (802.1D-2004 17.7).
-std::string_view to_string(port_role r) noexcept;
 
 /// Port states, 802.1D-2004 17.10 / the Port State Transition machine (17.24).
 enum class port_state : std::uint8_t { discarding, learning, forwarding };

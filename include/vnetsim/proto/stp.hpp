@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vnetsim/proto/port_role.hpp"
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/wire/bpdu.hpp"
 #include "vnetsim/wire/mac.hpp"
@@ -58,8 +59,8 @@ constexpr bool learns(port_state s) noexcept {
 /// A port's role, derived from the 802.1D-1998 port parameters (legacy STP has no role
 /// variable; the names are 802.1D-2004 17.7's): the Root Port, a Designated Port, a port
 /// blocked by another bridge's designated port (alternate) or by one of ours (backup).
-enum class port_role : std::uint8_t { disabled, root, designated, alternate, backup };
-std::string_view to_string(port_role r) noexcept;
+using proto::port_role;
+using proto::to_string;
 
 /// Invalid configuration; the message names the parameter, the value and the rule.
 class config_error : public std::invalid_argument {
