@@ -1,0 +1,153 @@
+#pragma once
+/// The filtering database of one switch (IEEE 802.1Q-2018 8.8): dynamic MAC entries keyed by
+/// (VLAN, MAC), i.e. independent VLAN learning, each pointing at one port.
+///
+/// Storage: an open-addressing hash table (linear probing, backward-shift deletion, no
+/// tombstones) sized once at construction to a power of two at least twice the entry
+/// capacity, so lookup, learn and erase are expected O(1) and nothing allocates after the
+/// constructor.
+///
+/// Ageing (802.1Q-2018 8.8.3): no timer per entry. Each entry keeps the time its source was
+/// last seen; lookup() treats an entry whose age is >= the ageing time in force as gone and
+/// erases it on the spot (lazy ageing), and sweep() erases every expired entry in
+/// O(table size), for the owner to call now and then (the switch does it from its frame path
+/// every ageing_time / 4, so counts stay close to the truth without an event).
+/// While a topology change is in force the ageing time in force is the short one (the
+/// spanning tree's forward delay, 802.1D-1998 8.3.5) [Cabletron].
+///
+/// Capacity: when `capacity` entries are held, a new (VLAN, MAC) is not learned
+/// (learn_result::kind::table_full, counted); frames to it flood as unknown unicast.
+/// Expired entries are reclaimed only by lookup of the same key or by sweep().
+///
+/// MAC moves: a known MAC seen on another port moves there (the entry is overwritten, as a
+/// CAM without a port-channel does) and the move is counted and reported to the caller
+/// with both ports, so the switch can log %SW_MATM-4-MACFLAP_NOTIF [CiscoFlap].
+/// Move guard (optional, off by default; modelled on the SONiC "MAC move guard" idea
+/// [sonic-net/sonic-swss#4602]; the action chosen here is "stop learning that MAC", not
+/// err-disable): when `move_limit` > 0 and a MAC has moved `move_limit` times within
+/// `move_window`, the entry is pinned to the port it is on for `move_hold`: further moves
+/// are refused (learn_result::kind::guarded, counted) and the entry does not age out while
+/// pinned.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "vnetsim/kernel/sim_time.hpp"
+#include "vnetsim/wire/mac.hpp"
+
+namespace vnetsim::net {
+
+/// A switch port number (zero-based).
+using port_no = std::uint16_t;
+using vlan_id = std::uint16_t;
+
+/// Default ageing time 300 s, IEEE 802.1Q-2018 8.8.3 (Table 8-6).
+inline constexpr sim_time default_ageing_time = sim_time::from_s(300);
+/// Short ageing time during a topology change: the default STP Forward Delay, 15 s
+/// (802.1D-1998 8.3.5, Table 8-3) [Cabletron].
+inline constexpr sim_time default_short_ageing_time = sim_time::from_s(15);
+
+struct fdb_config {
+  /// Most dynamic entries held; 0 is allowed (nothing is ever learned).
+  std::uint32_t capacity = 8192;
+  sim_time ageing_time = default_ageing_time;
+  sim_time short_ageing_time = default_short_ageing_time;
+  /// Move guard: 0 = off. See the file comment.
+  std::uint32_t move_limit = 0;
+  sim_time move_window = sim_time::from_s(10);
+  sim_time move_hold = sim_time::from_s(60);
+};
+
+/// Counters of one table.
+struct fdb_stats {
+  std::uint64_t learned = 0;     ///< new entries created
+  std::uint64_t refreshed = 0;   ///< existing entries seen again on the same port
+  std::uint64_t moves = 0;       ///< entries moved to another port (MAC flaps)
+  std::uint64_t table_full = 0;  ///< new addresses not learned because the table was full
+  std::uint64_t guarded = 0;     ///< moves refused by the move guard
+  std::uint64_t aged = 0;        ///< entries removed by ageing (lazily or by sweep)
+  std::uint64_t flushed = 0;     ///< entries removed by flush()
+};
+
+/// What learn() did.
+struct learn_result {
+  enum class kind : std::uint8_t { learned, refreshed, moved, table_full, guarded };
+  kind what = kind::learned;
+  /// For `moved`: the port the entry was on before. For `guarded`: the port it is pinned to.
+  port_no old_port = 0;
+  /// For `moved`: this move made the guard pin the entry (the first move over the limit).
+  bool pinned_now = false;
+};
+
+class fdb {
+ public:
+  /// Sizes the table for `cfg.capacity` entries. O(capacity).
+  explicit fdb(const fdb_config& cfg = {});
+
+  /// Learns that `mac` on `vlan` was seen on `port` at `now`. Expected O(1).
+  learn_result learn(vlan_id vlan, wire::mac_address mac, port_no port, sim_time now) noexcept;
+  /// The port `mac` on `vlan` was learned on, or nullopt (never learned, or aged out: the
+  /// expired entry is erased). Expected O(1).
+  std::optional<port_no> lookup(vlan_id vlan, wire::mac_address mac, sim_time now) noexcept;
+  /// The same without ageing or erasing (for tests and reports).
+  std::optional<port_no> peek(vlan_id vlan, wire::mac_address mac) const noexcept;
+
+  /// Erases every entry expired at `now`. O(table size).
+  void sweep(sim_time now) noexcept;
+  /// Erases all entries / those on `port` / those on `vlan`. O(table size). Return the count.
+  std::size_t flush_all() noexcept;
+  std::size_t flush_port(port_no port) noexcept;
+  std::size_t flush_vlan(vlan_id vlan) noexcept;
+
+  /// Switches between the normal and the short ageing time (topology change in force).
+  void set_topology_change(bool active) noexcept { topology_change_ = active; }
+  bool topology_change() const noexcept { return topology_change_; }
+  void set_short_ageing_time(sim_time t) noexcept { cfg_.short_ageing_time = t; }
+  sim_time ageing_time_in_force() const noexcept {
+    return topology_change_ ? cfg_.short_ageing_time : cfg_.ageing_time;
+  }
+
+  /// Entries held (expired ones not yet erased included).
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return cfg_.capacity; }
+  const fdb_config& config() const noexcept { return cfg_; }
+  const fdb_stats& stats() const noexcept { return stats_; }
+
+ private:
+  struct slot {
+    std::uint64_t key = 0;  // (vlan << 48) | mac; 0 = empty (VLAN 0 is never learned)
+    sim_time last_seen;
+    sim_time window_start;  // start of the move-guard window
+    sim_time pinned_until;  // move guard: no moves before this
+    port_no port = 0;
+    std::uint16_t window_moves = 0;
+  };
+
+  static constexpr std::uint64_t key_of(vlan_id vlan, wire::mac_address mac) noexcept {
+    return (std::uint64_t{vlan} << 48) | mac.to_u64();
+  }
+  std::size_t home(std::uint64_t key) const noexcept {
+    return static_cast<std::size_t>((key * 0x9e37'79b9'7f4a'7c15ULL) >> shift_);
+  }
+  bool expired(const slot& s, sim_time now) const noexcept {
+    return now - s.last_seen >= ageing_time_in_force() && now >= s.pinned_until;
+  }
+  /// Index of `key`'s slot, or of the empty slot where it would go.
+  std::size_t probe(std::uint64_t key) const noexcept;
+  /// Backward-shift deletion at index i.
+  void erase_at(std::size_t i) noexcept;
+  template <class Pred>
+  std::size_t erase_if(Pred pred) noexcept;
+
+  fdb_config cfg_;
+  std::vector<slot> table_;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 64;
+  std::size_t size_ = 0;
+  bool topology_change_ = false;
+  fdb_stats stats_;
+};
+
+}  // namespace vnetsim::net

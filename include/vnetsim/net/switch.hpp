@@ -1,0 +1,320 @@
+#pragma once
+/// The external (physical) Ethernet switches: 802.1Q VLAN-aware transparent bridges with
+/// independent VLAN learning, addressed by integer ids, their ports attached to dev::link
+/// ends.
+///
+/// Frame path (receive(), also run by the arrival kind this set registers): the Ethernet
+/// header and the tag are parsed once; the frame is classified to a VLAN (access port:
+/// untagged or priority-tagged frames get the access VLAN, tagged frames are dropped;
+/// trunk port: untagged or priority-tagged frames get the native VLAN, tagged frames keep
+/// their VID, which must be allowed: IEEE 802.1Q-2018 8.6.2 ingress filtering); frames to
+/// the reserved group 01:80:C2:00:00:0X (802.1D-2004 7.12.6, Table 7-10: BPDUs, slow
+/// protocols) are never forwarded but counted as handed to the control plane; frames
+/// of the trapped EtherType are swallowed; the source is learned; a known unicast goes to
+/// its port only (never back out of the ingress port); broadcast, multicast and unknown
+/// unicast flood within the VLAN to every other port that is up, attached and a member.
+/// Egress tagging per port (trunk: tagged except the native VLAN; access: untagged): the
+/// frame is edited in its headroom (wire::emit_tag_in_place / strip_tag_in_place). At most
+/// one converted copy is made per frame and shared by every port that needs that form; a
+/// flood to N ports with the same tagging copies no byte (one buffer, N handles).
+/// Store-and-forward latency is given to link_set::send as the frame's ready time (no
+/// extra event). No virtual call and no allocation per frame.
+///
+/// Choices (not from a standard; configurable):
+/// - default forwarding latency 5 us (`default_forwarding_latency`): a round model figure
+///   for a store-and-forward switch, not a vendor number;
+/// - carrier changes take effect after `link_detect_delay` (default 0);
+/// - trapped frames (set_trap_ether_type) are swallowed before learning (an ingress ACL
+///   trap), so a trapped beacon does not move its source MAC;
+/// - a port whose operational state goes down has its fdb entries flushed;
+/// - power off drops carrier on every attached link; power on restores the carrier only of
+///   the links that power off took down.
+///
+/// Spanning tree (switch_config::stp): none, 802.1D STP (stp::engine) or RSTP (rstp::engine),
+/// one engine per switch, its port i = switch port i. BPDUs (to 01:80:C2:00:00:00, LLC
+/// 42 42 03) received on a port go to the engine; what the engine transmits leaves that port
+/// as a real frame (802.3 length, LLC, BPDU, padded to 60 bytes) with no forwarding latency;
+/// the engine's deadline is one event of a kind registered here (rescheduled after every
+/// engine call when next_deadline() changes, the stale event cancelled); the frame path
+/// reads per-port learn/forward flags copied from the engine's state table after every engine
+/// call. STP topology change: the fdb ages with the engine's forward delay while it lasts
+/// [Cabletron]; RSTP: the engine's flush_fdb calls flush the port. Port operational state
+/// drives the engine's port enable; power on starts a fresh engine.
+///
+/// Errors in configuration throw net::switch_error naming the switch, the port and the rule.
+
+#include <array>
+#include <memory>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vnetsim/dev/frame_pool.hpp"
+#include "vnetsim/dev/link.hpp"
+#include "vnetsim/kernel/simulator.hpp"
+#include "vnetsim/net/fdb.hpp"
+#include "vnetsim/proto/rstp.hpp"
+#include "vnetsim/proto/stp.hpp"
+#include "vnetsim/wire/mac.hpp"
+
+namespace vnetsim::net {
+
+using switch_id = std::uint32_t;
+
+/// A configuration error; the message names the switch, the port and the rule.
+class switch_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Store-and-forward latency default: a model figure (see the file comment), not cited.
+inline constexpr sim_time default_forwarding_latency = sim_time::from_us(5);
+/// Usable VIDs 1-4094 (IEEE 802.1Q-2018 9.6 Table 9-2).
+inline constexpr vlan_id min_vlan = 1, max_vlan = 4094;
+/// Most ports on one switch.
+inline constexpr std::size_t max_switch_ports = 4096;
+
+enum class port_mode : std::uint8_t { access, trunk };
+/// Which spanning tree a switch runs.
+enum class stp_mode : std::uint8_t { none, stp, rstp };
+
+struct port_config {
+  port_mode mode = port_mode::access;
+  /// Access port: the one VLAN, untagged in and out.
+  vlan_id access_vlan = 1;
+  /// Trunk port: the allowed VLANs; empty = all of 1-4094 (the Cisco default).
+  std::vector<vlan_id> allowed_vlans;
+  /// Trunk port: untagged frames in belong to it, and it leaves untagged (must be allowed).
+  vlan_id native_vlan = 1;
+  bool admin_up = true;
+  /// Spanning tree edge port (portfast): forwards at once (STP: stp::port_config::edge;
+  /// RSTP: AdminEdgePort).
+  bool edge = false;
+  /// Spanning tree path cost; 0 = the engine's default.
+  std::uint32_t path_cost = 0;
+};
+
+struct switch_config {
+  std::string name;
+  std::uint16_t ports = 8;
+  /// Every port starts with this configuration (configure_port() changes one).
+  port_config default_port;
+  fdb_config fdb;
+  sim_time latency = default_forwarding_latency;
+  sim_time link_detect_delay = sim_time::zero();
+  stp_mode stp = stp_mode::none;
+  /// Bridge parameters of the engine chosen by `stp` (the other is ignored); the Bridge
+  /// Address must be set (also the source MAC of the BPDUs).
+  stp::bridge_config stp_bridge;
+  rstp::bridge_config rstp_bridge;
+};
+
+/// Per-port counters, named after IF-MIB (RFC 2863) and BRIDGE-MIB (RFC 4188); visit()
+/// yields them under the MIB names.
+struct port_counters {
+  std::uint64_t in_octets = 0;           ///< ifInOctets (frame bytes, no preamble/FCS)
+  std::uint64_t in_ucast_pkts = 0;       ///< ifInUcastPkts
+  std::uint64_t in_multicast_pkts = 0;   ///< ifInMulticastPkts
+  std::uint64_t in_broadcast_pkts = 0;   ///< ifInBroadcastPkts
+  std::uint64_t in_discards = 0;         ///< ifInDiscards: VLAN violations, port down/blocked
+  std::uint64_t in_errors = 0;           ///< ifInErrors: runts, malformed or stacked tags
+  std::uint64_t out_octets = 0;          ///< ifOutOctets
+  std::uint64_t out_ucast_pkts = 0;      ///< ifOutUcastPkts
+  std::uint64_t out_multicast_pkts = 0;  ///< ifOutMulticastPkts
+  std::uint64_t out_broadcast_pkts = 0;  ///< ifOutBroadcastPkts
+  std::uint64_t out_discards = 0;        ///< ifOutDiscards: link queue full, no carrier, no buffer
+  std::uint64_t tp_in_frames = 0;        ///< dot1dTpPortInFrames
+  std::uint64_t tp_out_frames = 0;       ///< dot1dTpPortOutFrames
+  std::uint64_t tp_in_discards = 0;      ///< dot1dTpPortInDiscards: filtered (dst on the ingress port)
+  std::uint64_t vlan_discards = 0;       ///< ingress VLAN filter drops (part of ifInDiscards)
+
+  template <class F>
+  void visit(F&& f) const {
+    f("ifInOctets", in_octets);
+    f("ifInUcastPkts", in_ucast_pkts);
+    f("ifInMulticastPkts", in_multicast_pkts);
+    f("ifInBroadcastPkts", in_broadcast_pkts);
+    f("ifInDiscards", in_discards);
+    f("ifInErrors", in_errors);
+    f("ifOutOctets", out_octets);
+    f("ifOutUcastPkts", out_ucast_pkts);
+    f("ifOutMulticastPkts", out_multicast_pkts);
+    f("ifOutBroadcastPkts", out_broadcast_pkts);
+    f("ifOutDiscards", out_discards);
+    f("dot1dTpPortInFrames", tp_in_frames);
+    f("dot1dTpPortOutFrames", tp_out_frames);
+    f("dot1dTpPortInDiscards", tp_in_discards);
+    f("vlanIngressDiscards", vlan_discards);
+  }
+};
+
+/// Per-switch counters.
+struct switch_counters {
+  std::uint64_t unknown_unicast_floods = 0;  ///< unicast frames flooded (destination not in the fdb)
+  std::uint64_t fdb_overflow_floods = 0;     ///< of those, flooded while the fdb was full
+  std::uint64_t learn_table_full = 0;        ///< sources not learned: fdb full
+  std::uint64_t mac_flaps = 0;               ///< MAC moves between ports (MACFLAP_NOTIF)
+  std::uint64_t move_guard_blocks = 0;       ///< moves refused by the fdb move guard
+  std::uint64_t trapped = 0;                 ///< frames swallowed by the trap EtherType
+  std::uint64_t control_frames = 0;          ///< reserved-group frames handed to the control plane
+  std::uint64_t powered_off_drops = 0;       ///< frames that arrived while powered off
+  std::uint64_t events_not_logged = 0;       ///< events past the log limit
+  std::uint64_t bpdus_in = 0;                ///< BPDUs handed to the spanning tree engine
+  std::uint64_t bpdus_out = 0;               ///< BPDUs the engine transmitted (queued)
+  std::uint64_t bpdus_bad = 0;               ///< to the STP group but not a valid BPDU
+};
+
+/// A logged event of one switch.
+struct switch_event {
+  enum class kind : std::uint8_t { mac_flap, mac_pinned, port_up, port_down, power_off, power_on };
+  kind what = kind::mac_flap;
+  sim_time at;
+  switch_id sw = 0;
+  port_no port = 0;        ///< flap: the port the MAC moved to
+  port_no other_port = 0;  ///< flap: the port it was on
+  vlan_id vlan = 0;
+  wire::mac_address mac;
+};
+
+/// Most events kept by the log (further events are counted, not kept).
+inline constexpr std::size_t default_event_log_limit = 65536;
+
+/// All the switches of one simulated network.
+class switch_set {
+ public:
+  /// Registers the arrival, carrier, carrier-detection and spanning tree timer event kinds
+  /// with `sim`. Without a frame pool, switches cannot run a spanning tree (their BPDUs
+  /// need buffers): add() rejects stp_mode other than none.
+  switch_set(kernel::simulator& sim, dev::link_set& links);
+  switch_set(kernel::simulator& sim, dev::link_set& links, dev::frame_pool& pool);
+  ~switch_set();
+  switch_set(const switch_set&) = delete;
+  switch_set& operator=(const switch_set&) = delete;
+
+  /// Adds a switch; throws switch_error on 0 or too many ports or a bad default port.
+  switch_id add(const switch_config& cfg);
+  /// Replaces a port's VLAN and admin configuration. Throws switch_error on a VLAN outside
+  /// 1-4094, a native VLAN not allowed, or an unknown switch or port.
+  void configure_port(switch_id sw, port_no port, const port_config& cfg);
+  /// The endpoint to give link_set::add for this port (this set's arrival and carrier kinds).
+  dev::endpoint endpoint(switch_id sw, port_no port) const;
+  /// Binds a port to the end `side` of `link` (it transmits from that side). The port's
+  /// carrier starts as the link's. Throws switch_error when the port is already attached.
+  void attach(switch_id sw, port_no port, dev::link_id link, dev::link_side side);
+
+  /// Runs one received frame through the switch (see the file comment). O(1) for unicast,
+  /// O(ports) for a flood; no allocation.
+  void receive(switch_id sw, port_no port, dev::frame_ref frame);
+
+  /// Administrative up/down (shutdown / no shutdown).
+  void set_admin(switch_id sw, port_no port, bool up);
+  /// Powers a whole switch off (fdb cleared, frames dropped, carrier down on its links) or on.
+  void set_power(switch_id sw, bool on);
+  /// Frames of this EtherType (after any tag) are swallowed; nullopt ends the fault.
+  void set_trap_ether_type(switch_id sw, std::optional<std::uint16_t> type);
+  /// Short ageing (the fdb's short_ageing_time) while a topology change is in force.
+  void set_topology_change(switch_id sw, bool active);
+
+  std::size_t size() const noexcept { return switches_.size(); }
+  std::string_view name(switch_id sw) const;
+  std::size_t port_count(switch_id sw) const;
+  /// Operational state: powered, admin up, attached and carrier detected.
+  bool port_up(switch_id sw, port_no port) const;
+  bool powered(switch_id sw) const;
+  /// The spanning tree's verdict for the port (true without an engine).
+  bool port_learning(switch_id sw, port_no port) const;
+  bool port_forwarding(switch_id sw, port_no port) const;
+  /// The engines (nullptr when the switch runs the other or none).
+  const stp::engine* stp_engine(switch_id sw) const;
+  const rstp::engine* rstp_engine(switch_id sw) const;
+  const port_counters& counters(switch_id sw, port_no port) const;
+  const switch_counters& counters(switch_id sw) const;
+  const net::fdb& fdb(switch_id sw) const;
+  net::fdb& fdb(switch_id sw);
+  std::span<const switch_event> events() const noexcept { return events_; }
+  /// A log line, e.g. "%SW_MATM-4-MACFLAP_NOTIF: Host 00:50:56:00:00:01 in vlan 10 is
+  /// flapping between port 1 and port 2" (the Cisco message's shape [CiscoFlap]).
+  std::string to_string(const switch_event& e) const;
+
+ private:
+  struct port {
+    port_config cfg;
+    std::array<std::uint64_t, 64> member{};  // bit v: VLAN v allowed
+    vlan_id pvid = 1;                        // access VLAN, or trunk native VLAN
+    bool trunk = false;
+    bool attached = false;
+    dev::link_id link = 0;
+    dev::link_side side = dev::link_side::a;
+    bool carrier = false;       // as detected (after link_detect_delay)
+    bool oper_up = false;
+    bool stp_learning = true;   // read-only on the frame path
+    bool stp_forwarding = true;
+    bool powered_down_link = false;  // set_power(false) took this link's carrier down
+    std::uint32_t carrier_seq = 0;
+    port_counters c;
+
+    bool is_member(vlan_id v) const noexcept { return (member[v >> 6] >> (v & 63)) & 1u; }
+    bool tags(vlan_id v) const noexcept { return trunk && v != pvid; }
+  };
+  struct sw {
+    explicit sw(const switch_config& config) : cfg(config), table(config.fdb) {}
+    switch_config cfg;
+    std::vector<port> ports;
+    net::fdb table;
+    switch_counters c;
+    bool powered = true;
+    std::optional<std::uint16_t> trap;
+    sim_time next_sweep;
+    std::vector<port_no> scratch;  // egress list of one frame; sized to the port count
+    std::unique_ptr<stp::engine> stp;
+    std::unique_ptr<rstp::engine> rstp;
+    std::unique_ptr<stp::sink> stp_out;
+    std::unique_ptr<rstp::sink> rstp_out;
+    kernel::event_handle timer;          // the engine's pending deadline event
+    std::optional<sim_time> timer_at;
+  };
+  friend class stp_sink_impl;
+  friend class rstp_sink_impl;
+
+  static void on_arrival(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  static void on_carrier(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  static void on_carrier_detect(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  static void on_stp_timer(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  /// (Re)creates and starts the switch's engine from its configuration.
+  void make_engine(switch_id id);
+  /// Copies the engine's per-port states into the frame path's flags, then reschedules
+  /// the deadline event. Called after every engine call.
+  void after_engine(switch_id id);
+  void engine_port_enabled(switch_id id, port_no n, bool up);
+  void engine_receive(switch_id id, port_no n, std::span<const std::byte> frame);
+  void send_bpdu(switch_id id, port_no n, const wire::bpdu_repr& bpdu);
+
+  sw& at(switch_id id);
+  const sw& at(switch_id id) const;
+  port& at(sw& s, switch_id id, port_no p);
+  const port& at(const sw& s, switch_id id, port_no p) const;
+  void apply_port_config(switch_id id, port& p, port_no n, const port_config& cfg);
+  void apply_carrier(switch_id id, port_no n, bool up);
+  void update_oper(switch_id id, port_no n);
+  void log(const switch_event& e);
+  /// Sends one form of the frame out of `p`, counting.
+  void transmit(sw& s, port& p, const dev::frame_ref& f, wire::mac_address dst, sim_time ready);
+
+  kernel::simulator* sim_;
+  dev::link_set* links_;
+  dev::frame_pool* pool_ = nullptr;
+  kernel::event_kind arrive_kind_ = 0;
+  kernel::event_kind carrier_kind_ = 0;
+  kernel::event_kind detect_kind_ = 0;
+  kernel::event_kind stp_kind_ = 0;
+  std::vector<sw> switches_;
+  std::vector<switch_event> events_;
+  std::size_t event_limit_ = default_event_log_limit;
+};
+
+}  // namespace vnetsim::net

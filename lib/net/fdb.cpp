@@ -1,0 +1,154 @@
+#include "vnetsim/net/fdb.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace vnetsim::net {
+
+fdb::fdb(const fdb_config& cfg) : cfg_(cfg) {
+  // Load factor at most 1/2: table size = the power of two >= 2 * capacity (at least 2).
+  const std::size_t want = std::max<std::size_t>(2, std::size_t{cfg.capacity} * 2);
+  const std::size_t n = std::bit_ceil(want);
+  table_.assign(n, slot{});
+  mask_ = n - 1;
+  shift_ = static_cast<unsigned>(64 - std::countr_zero(n));
+}
+
+std::size_t fdb::probe(std::uint64_t key) const noexcept {
+  std::size_t i = home(key);
+  while (table_[i].key != 0 && table_[i].key != key) i = (i + 1) & mask_;
+  return i;
+}
+
+void fdb::erase_at(std::size_t i) noexcept {
+  // Backward-shift deletion (Knuth 6.4 Algorithm R): move later entries of the cluster
+  // into the hole when their home position allows it.
+  std::size_t hole = i;
+  std::size_t j = i;
+  for (;;) {
+    j = (j + 1) & mask_;
+    if (table_[j].key == 0) break;
+    const std::size_t h = home(table_[j].key);
+    // Entry j may move to `hole` iff its home is not in the cyclic range (hole, j].
+    const bool home_in_range = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
+    if (!home_in_range) {
+      table_[hole] = table_[j];
+      hole = j;
+    }
+  }
+  table_[hole] = slot{};
+  --size_;
+}
+
+learn_result fdb::learn(vlan_id vlan, wire::mac_address mac, port_no port,
+                        sim_time now) noexcept {
+  const std::uint64_t key = key_of(vlan, mac);
+  const std::size_t i = probe(key);
+  slot& s = table_[i];
+  if (s.key == 0) {
+    if (size_ >= cfg_.capacity) {
+      ++stats_.table_full;
+      return {learn_result::kind::table_full, 0, false};
+    }
+    s = slot{key, now, now, sim_time::zero(), port, 0};
+    ++size_;
+    ++stats_.learned;
+    return {learn_result::kind::learned, port, false};
+  }
+  if (expired(s, now)) {
+    // An aged entry seen again: a fresh entry, wherever it is now.
+    ++stats_.aged;
+    s = slot{key, now, now, sim_time::zero(), port, 0};
+    ++stats_.learned;
+    return {learn_result::kind::learned, port, false};
+  }
+  if (s.port == port) {
+    s.last_seen = now;
+    ++stats_.refreshed;
+    return {learn_result::kind::refreshed, port, false};
+  }
+  if (now < s.pinned_until) {
+    ++stats_.guarded;
+    return {learn_result::kind::guarded, s.port, false};
+  }
+  const port_no old = s.port;
+  s.port = port;
+  s.last_seen = now;
+  ++stats_.moves;
+  bool pinned = false;
+  if (cfg_.move_limit > 0) {
+    if (now - s.window_start >= cfg_.move_window) {
+      s.window_start = now;
+      s.window_moves = 0;
+    }
+    if (s.window_moves < 0xffff) ++s.window_moves;
+    if (s.window_moves >= cfg_.move_limit) {
+      s.pinned_until = now + cfg_.move_hold;
+      s.window_moves = 0;
+      s.window_start = now;
+      pinned = true;
+    }
+  }
+  return {learn_result::kind::moved, old, pinned};
+}
+
+std::optional<port_no> fdb::lookup(vlan_id vlan, wire::mac_address mac, sim_time now) noexcept {
+  const std::size_t i = probe(key_of(vlan, mac));
+  if (table_[i].key == 0) return std::nullopt;
+  if (expired(table_[i], now)) {
+    ++stats_.aged;
+    erase_at(i);
+    return std::nullopt;
+  }
+  return table_[i].port;
+}
+
+std::optional<port_no> fdb::peek(vlan_id vlan, wire::mac_address mac) const noexcept {
+  const std::size_t i = probe(key_of(vlan, mac));
+  if (table_[i].key == 0) return std::nullopt;
+  return table_[i].port;
+}
+
+template <class Pred>
+std::size_t fdb::erase_if(Pred pred) noexcept {
+  // Erasing at i may shift a later entry (possibly one that wrapped from the front) into i,
+  // so i is examined again before moving on; entries re-examined are simply kept.
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < table_.size();) {
+    if (table_[i].key != 0 && pred(table_[i])) {
+      erase_at(i);
+      ++n;
+    } else {
+      ++i;
+    }
+  }
+  return n;
+}
+
+void fdb::sweep(sim_time now) noexcept {
+  stats_.aged += erase_if([&](const slot& s) { return expired(s, now); });
+}
+
+std::size_t fdb::flush_all() noexcept {
+  const std::size_t n = size_;
+  if (n != 0) {
+    std::fill(table_.begin(), table_.end(), slot{});
+    size_ = 0;
+  }
+  stats_.flushed += n;
+  return n;
+}
+
+std::size_t fdb::flush_port(port_no port) noexcept {
+  const std::size_t n = erase_if([&](const slot& s) { return s.port == port; });
+  stats_.flushed += n;
+  return n;
+}
+
+std::size_t fdb::flush_vlan(vlan_id vlan) noexcept {
+  const std::size_t n = erase_if([&](const slot& s) { return (s.key >> 48) == vlan; });
+  stats_.flushed += n;
+  return n;
+}
+
+}  // namespace vnetsim::net

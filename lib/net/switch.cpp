@@ -1,0 +1,707 @@
+#include "vnetsim/net/switch.hpp"
+
+#include <utility>
+
+#include "vnetsim/wire/bpdu.hpp"
+#include "vnetsim/wire/llc.hpp"
+
+#include <fmt/format.h>
+
+#include "vnetsim/wire/bytes.hpp"
+#include "vnetsim/wire/ethernet.hpp"
+#include "vnetsim/wire/vlan.hpp"
+
+namespace vnetsim::net {
+
+namespace {
+
+/// 802.1D-2004 7.12.6 Table 7-10: 01-80-C2-00-00-00 .. 0F are never relayed.
+constexpr std::uint64_t reserved_group_base = 0x0180'c200'0000ULL;
+constexpr bool is_reserved_group(wire::mac_address m) noexcept {
+  return (m.to_u64() & ~std::uint64_t{0xf}) == reserved_group_base;
+}
+
+constexpr std::uint64_t detect_seq_mask = 0x7fff'ffffULL;
+
+}  // namespace
+
+switch_set::switch_set(kernel::simulator& sim, dev::link_set& links) : sim_(&sim), links_(&links) {
+  arrive_kind_ = sim.register_kind("switch/arrive", &switch_set::on_arrival, this);
+  carrier_kind_ = sim.register_kind("switch/carrier", &switch_set::on_carrier, this);
+  detect_kind_ = sim.register_kind("switch/carrier_detect", &switch_set::on_carrier_detect, this);
+  stp_kind_ = sim.register_kind("switch/stp_timer", &switch_set::on_stp_timer, this);
+  events_.reserve(256);
+}
+
+switch_set::switch_set(kernel::simulator& sim, dev::link_set& links, dev::frame_pool& pool)
+    : switch_set(sim, links) {
+  pool_ = &pool;
+}
+
+switch_set::~switch_set() = default;
+
+/// Spanning tree engine output for one switch (control path: virtual calls are fine here).
+class stp_sink_impl final : public stp::sink {
+ public:
+  stp_sink_impl(switch_set& set, switch_id id) : set_(&set), id_(id) {}
+  void transmit(stp::port_index port, const wire::bpdu_repr& bpdu) override {
+    set_->send_bpdu(id_, static_cast<port_no>(port), bpdu);
+  }
+  void topology_change(bool active, sim_time forward_delay, sim_time now) override {
+    // 802.1D-1998 8.3.5: age with Forward Delay while the Topology Change flag is set.
+    auto& s = set_->switches_[id_];
+    s.table.set_short_ageing_time(forward_delay);
+    s.table.set_topology_change(active);
+    s.next_sweep = now;
+  }
+
+ private:
+  switch_set* set_;
+  switch_id id_;
+};
+
+class rstp_sink_impl final : public rstp::sink {
+ public:
+  rstp_sink_impl(switch_set& set, switch_id id) : set_(&set), id_(id) {}
+  void transmit(rstp::port_index port, const wire::bpdu_repr& bpdu, sim_time) override {
+    set_->send_bpdu(id_, static_cast<port_no>(port), bpdu);
+  }
+  void flush_fdb(rstp::port_index port, rstp::flush_reason, sim_time) override {
+    set_->switches_[id_].table.flush_port(static_cast<port_no>(port));
+  }
+
+ private:
+  switch_set* set_;
+  switch_id id_;
+};
+
+switch_set::sw& switch_set::at(switch_id id) {
+  if (id >= switches_.size()) throw switch_error(fmt::format("switch {}: no such switch", id));
+  return switches_[id];
+}
+const switch_set::sw& switch_set::at(switch_id id) const {
+  if (id >= switches_.size()) throw switch_error(fmt::format("switch {}: no such switch", id));
+  return switches_[id];
+}
+switch_set::port& switch_set::at(sw& s, switch_id id, port_no p) {
+  if (p >= s.ports.size()) {
+    throw switch_error(fmt::format("switch {} ({}) port {}: no such port (the switch has {})", id,
+                                   s.cfg.name, p, s.ports.size()));
+  }
+  return s.ports[p];
+}
+const switch_set::port& switch_set::at(const sw& s, switch_id id, port_no p) const {
+  if (p >= s.ports.size()) {
+    throw switch_error(fmt::format("switch {} ({}) port {}: no such port (the switch has {})", id,
+                                   s.cfg.name, p, s.ports.size()));
+  }
+  return s.ports[p];
+}
+
+void switch_set::apply_port_config(switch_id id, port& p, port_no n, const port_config& cfg) {
+  const auto& name = switches_.empty() || id >= switches_.size() ? std::string() : switches_[id].cfg.name;
+  auto bad = [&](std::string_view rule) {
+    return switch_error(fmt::format("switch {} ({}) port {}: {}", id, name, n, rule));
+  };
+  auto check_vid = [&](vlan_id v, std::string_view what) {
+    if (v < min_vlan || v > max_vlan) {
+      throw bad(fmt::format("{} {} outside 1-4094 (IEEE 802.1Q-2018 Table 9-2)", what, v));
+    }
+  };
+  std::array<std::uint64_t, 64> member{};
+  auto set = [&](vlan_id v) { member[v >> 6] |= std::uint64_t{1} << (v & 63); };
+  vlan_id pvid = 1;
+  if (cfg.mode == port_mode::access) {
+    check_vid(cfg.access_vlan, "access VLAN");
+    set(cfg.access_vlan);
+    pvid = cfg.access_vlan;
+  } else {
+    check_vid(cfg.native_vlan, "native VLAN");
+    if (cfg.allowed_vlans.empty()) {
+      for (vlan_id v = min_vlan; v <= max_vlan; ++v) set(v);
+    } else {
+      for (vlan_id v : cfg.allowed_vlans) {
+        check_vid(v, "allowed VLAN");
+        set(v);
+      }
+    }
+    if (!((member[cfg.native_vlan >> 6] >> (cfg.native_vlan & 63)) & 1u)) {
+      throw bad(fmt::format("native VLAN {} is not in the allowed list", cfg.native_vlan));
+    }
+    pvid = cfg.native_vlan;
+  }
+  p.cfg = cfg;
+  p.member = member;
+  p.pvid = pvid;
+  p.trunk = cfg.mode == port_mode::trunk;
+}
+
+switch_id switch_set::add(const switch_config& cfg) {
+  const auto id = static_cast<switch_id>(switches_.size());
+  if (cfg.ports == 0 || cfg.ports > max_switch_ports) {
+    throw switch_error(fmt::format("switch {} ({}): {} ports, must be 1-{}", id, cfg.name,
+                                   cfg.ports, max_switch_ports));
+  }
+  if (cfg.latency < sim_time::zero() || cfg.link_detect_delay < sim_time::zero()) {
+    throw switch_error(fmt::format("switch {} ({}): negative latency or detection delay", id,
+                                   cfg.name));
+  }
+  sw s(cfg);
+  s.ports.resize(cfg.ports);
+  s.scratch.reserve(cfg.ports);
+  switches_.push_back(std::move(s));
+  sw& added = switches_.back();
+  for (port_no n = 0; n < cfg.ports; ++n) {
+    try {
+      apply_port_config(id, added.ports[n], n, cfg.default_port);
+    } catch (...) {
+      switches_.pop_back();
+      throw;
+    }
+  }
+  if (cfg.stp != stp_mode::none) {
+    try {
+      if (pool_ == nullptr) {
+        throw switch_error(fmt::format(
+            "switch {} ({}): a spanning tree needs the switch_set to have a frame pool", id, cfg.name));
+      }
+      const auto addr = cfg.stp == stp_mode::stp ? cfg.stp_bridge.address : cfg.rstp_bridge.address;
+      if (addr.is_zero() || addr.is_multicast()) {
+        throw switch_error(fmt::format("switch {} ({}): the spanning tree bridge address must be a "
+                                       "unicast MAC, not {}", id, cfg.name, addr));
+      }
+      make_engine(id);
+    } catch (const std::invalid_argument& e) {
+      switches_.pop_back();
+      if (dynamic_cast<const switch_error*>(&e)) throw;
+      throw switch_error(fmt::format("switch {} ({}): spanning tree: {}", id, cfg.name, e.what()));
+    }
+  }
+  return id;
+}
+
+void switch_set::make_engine(switch_id id) {
+  sw& s = switches_[id];
+  const sim_time now = sim_->now();
+  if (s.timer.valid()) sim_->cancel(s.timer);
+  s.timer = {};
+  s.timer_at.reset();
+  s.stp.reset();
+  s.rstp.reset();
+  if (s.cfg.stp == stp_mode::stp) {
+    std::vector<stp::port_config> pcs(s.ports.size());
+    for (std::size_t i = 0; i < pcs.size(); ++i) {
+      pcs[i].edge = s.ports[i].cfg.edge;
+      if (s.ports[i].cfg.path_cost != 0) pcs[i].path_cost = s.ports[i].cfg.path_cost;
+    }
+    s.stp = std::make_unique<stp::engine>(s.cfg.stp_bridge, pcs);
+    s.stp_out = std::make_unique<stp_sink_impl>(*this, id);
+    for (std::size_t i = 0; i < pcs.size(); ++i) {
+      if (s.ports[i].oper_up) s.stp->set_port_enabled(i, true, now, *s.stp_out);
+    }
+    s.stp->start(now, *s.stp_out);
+  } else if (s.cfg.stp == stp_mode::rstp) {
+    std::vector<rstp::port_config> pcs(s.ports.size());
+    for (std::size_t i = 0; i < pcs.size(); ++i) {
+      pcs[i].admin_edge = s.ports[i].cfg.edge;
+      if (s.ports[i].cfg.path_cost != 0) pcs[i].path_cost = s.ports[i].cfg.path_cost;
+    }
+    s.rstp = std::make_unique<rstp::engine>(s.cfg.rstp_bridge, pcs);
+    s.rstp_out = std::make_unique<rstp_sink_impl>(*this, id);
+    for (std::size_t i = 0; i < pcs.size(); ++i) {
+      if (s.ports[i].oper_up) s.rstp->set_port_enabled(i, true, now, *s.rstp_out);
+    }
+  }
+  after_engine(id);
+}
+
+void switch_set::after_engine(switch_id id) {
+  sw& s = switches_[id];
+  std::optional<sim_time> next;
+  if (s.stp) {
+    const auto st = s.stp->port_states();
+    for (std::size_t i = 0; i < s.ports.size(); ++i) {
+      s.ports[i].stp_learning = stp::learns(st[i]);
+      s.ports[i].stp_forwarding = stp::forwards(st[i]);
+    }
+    next = s.stp->next_deadline();
+  } else if (s.rstp) {
+    const auto st = s.rstp->ports();
+    for (std::size_t i = 0; i < s.ports.size(); ++i) {
+      s.ports[i].stp_learning = rstp::learns(st[i].state);
+      s.ports[i].stp_forwarding = rstp::forwards(st[i].state);
+    }
+    next = s.rstp->next_deadline();
+  } else {
+    for (auto& p : s.ports) p.stp_learning = p.stp_forwarding = true;
+  }
+  if (next == s.timer_at && (s.timer.valid() || !next)) return;
+  if (s.timer.valid()) sim_->cancel(s.timer);
+  s.timer = {};
+  s.timer_at = next;
+  if (next) s.timer = sim_->schedule_at(std::max(*next, sim_->now()), stp_kind_, id);
+}
+
+void switch_set::on_stp_timer(void* ctx, kernel::simulator& sim, const kernel::event& ev) {
+  auto& self = *static_cast<switch_set*>(ctx);
+  sw& s = self.switches_[ev.target];
+  s.timer = {};
+  s.timer_at.reset();
+  if (s.stp) s.stp->on_timer(sim.now(), *s.stp_out);
+  if (s.rstp) s.rstp->on_timer(sim.now(), *s.rstp_out);
+  self.after_engine(ev.target);
+}
+
+void switch_set::engine_port_enabled(switch_id id, port_no n, bool up) {
+  sw& s = switches_[id];
+  if (s.stp) {
+    s.stp->set_port_enabled(n, up, sim_->now(), *s.stp_out);
+  } else if (s.rstp) {
+    s.rstp->set_port_enabled(n, up, sim_->now(), *s.rstp_out);
+  } else {
+    return;
+  }
+  after_engine(id);
+}
+
+void switch_set::engine_receive(switch_id id, port_no n, std::span<const std::byte> frame) {
+  sw& s = switches_[id];
+  // 802.3 length-framed, LLC 42 42 03, then the BPDU (802.1D-2004 9.3) [CiscoBPDU].
+  const auto len = wire::get_u16(frame, wire::ethernet_frame_const::field::type);
+  const auto data = wire::length_framed_data(len, frame.subspan(wire::ethernet_header_len));
+  if (!data || data->size() < wire::llc_u_header_len) {
+    ++s.c.bpdus_bad;
+    return;
+  }
+  const auto llc = wire::llc_repr::parse(*data);
+  if (!llc || *llc != wire::stp_llc) {
+    ++s.c.bpdus_bad;
+    return;
+  }
+  const auto bpdu = wire::bpdu_repr::parse(data->subspan(wire::llc_u_header_len));
+  if (!bpdu) {
+    ++s.c.bpdus_bad;
+    return;
+  }
+  ++s.c.bpdus_in;
+  if (s.stp) {
+    s.stp->on_pdu(n, *bpdu, sim_->now(), *s.stp_out);
+  } else {
+    s.rstp->on_pdu(n, *bpdu, sim_->now(), *s.rstp_out);
+  }
+  after_engine(id);
+}
+
+void switch_set::send_bpdu(switch_id id, port_no n, const wire::bpdu_repr& bpdu) {
+  sw& s = switches_[id];
+  port& p = s.ports[n];
+  if (!p.oper_up || pool_ == nullptr) return;
+  const std::size_t body = wire::ethernet_header_len + wire::llc_u_header_len + bpdu.buffer_len();
+  const std::size_t len = std::max<std::size_t>(body, dev::wire_min_frame);
+  auto f = pool_->allocate(len, sim_->now());
+  if (!f) {
+    ++p.c.out_discards;
+    return;
+  }
+  auto b = f.data();
+  std::fill(b.begin(), b.end(), std::byte{0});  // padding
+  const auto& addr = s.cfg.stp == stp_mode::stp ? s.cfg.stp_bridge.address : s.cfg.rstp_bridge.address;
+  wire::ethernet_repr{wire::stp_group_address, addr, bpdu.length_field()}.emit(wire::ethernet_frame{b});
+  wire::stp_llc.emit(wire::llc_header{b.subspan(wire::ethernet_header_len)});
+  bpdu.emit(wire::bpdu_packet{b.subspan(wire::ethernet_header_len + wire::llc_u_header_len)});
+  ++s.c.bpdus_out;
+  transmit(s, p, f, wire::stp_group_address, sim_->now());
+}
+
+void switch_set::configure_port(switch_id id, port_no n, const port_config& cfg) {
+  sw& s = at(id);
+  port& p = at(s, id, n);
+  apply_port_config(id, p, n, cfg);
+  if (s.stp) {
+    s.stp->set_port_edge(n, cfg.edge);
+    if (cfg.path_cost != 0) s.stp->set_path_cost(n, cfg.path_cost, sim_->now(), *s.stp_out);
+    after_engine(id);
+  } else if (s.rstp) {
+    s.rstp->set_admin_edge(n, cfg.edge);
+    if (cfg.path_cost != 0) s.rstp->set_path_cost(n, cfg.path_cost, sim_->now(), *s.rstp_out);
+    after_engine(id);
+  }
+  update_oper(id, n);
+  // VLAN membership changed: forget what was learned on the port.
+  s.table.flush_port(n);
+}
+
+dev::endpoint switch_set::endpoint(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  (void)at(s, id, n);
+  return {arrive_kind_, carrier_kind_, id, n};
+}
+
+void switch_set::attach(switch_id id, port_no n, dev::link_id link, dev::link_side side) {
+  sw& s = at(id);
+  port& p = at(s, id, n);
+  if (p.attached) {
+    throw switch_error(fmt::format("switch {} ({}) port {}: already attached to link {}", id,
+                                   s.cfg.name, n, links_->name(p.link)));
+  }
+  const bool carrier = links_->carrier(link);  // throws link_error on an unknown link
+  p.attached = true;
+  p.link = link;
+  p.side = side;
+  p.carrier = carrier;
+  update_oper(id, n);
+}
+
+void switch_set::on_arrival(void* ctx, kernel::simulator&, const kernel::event& ev) {
+  auto& self = *static_cast<switch_set*>(ctx);
+  auto a = self.links_->take_arrival(ev.target);
+  if (a.frame) self.receive(a.device, static_cast<port_no>(a.port), std::move(a.frame));
+}
+
+void switch_set::on_carrier(void* ctx, kernel::simulator& sim, const kernel::event& ev) {
+  auto& self = *static_cast<switch_set*>(ctx);
+  const auto n = static_cast<port_no>(ev.arg & 0xffff'ffffu);
+  const bool up = (ev.arg >> 32) & 1u;
+  sw& s = self.at(ev.target);
+  port& p = self.at(s, ev.target, n);
+  if (s.cfg.link_detect_delay == sim_time::zero()) {
+    ++p.carrier_seq;
+    self.apply_carrier(ev.target, n, up);
+    return;
+  }
+  // The last change within the detection delay wins: older pending detections are stale.
+  const std::uint64_t seq = ++p.carrier_seq & detect_seq_mask;
+  sim.schedule_in(s.cfg.link_detect_delay, self.detect_kind_, ev.target,
+                  (seq << 33) | (std::uint64_t{up} << 32) | n);
+}
+
+void switch_set::on_carrier_detect(void* ctx, kernel::simulator&, const kernel::event& ev) {
+  auto& self = *static_cast<switch_set*>(ctx);
+  const auto n = static_cast<port_no>(ev.arg & 0xffff'ffffu);
+  const bool up = (ev.arg >> 32) & 1u;
+  const std::uint64_t seq = ev.arg >> 33;
+  sw& s = self.at(ev.target);
+  port& p = self.at(s, ev.target, n);
+  if ((p.carrier_seq & detect_seq_mask) != seq) return;  // superseded
+  self.apply_carrier(ev.target, n, up);
+}
+
+void switch_set::apply_carrier(switch_id id, port_no n, bool up) {
+  switches_[id].ports[n].carrier = up;
+  update_oper(id, n);
+}
+
+void switch_set::update_oper(switch_id id, port_no n) {
+  sw& s = switches_[id];
+  port& p = s.ports[n];
+  const bool up = s.powered && p.cfg.admin_up && p.attached && p.carrier;
+  if (up == p.oper_up) return;
+  p.oper_up = up;
+  if (!up) s.table.flush_port(n);
+  engine_port_enabled(id, n, up);
+  log({up ? switch_event::kind::port_up : switch_event::kind::port_down, sim_->now(), id, n, n, 0,
+       {}});
+}
+
+void switch_set::log(const switch_event& e) {
+  if (events_.size() >= event_limit_) {
+    ++switches_[e.sw].c.events_not_logged;
+    return;
+  }
+  events_.push_back(e);
+}
+
+void switch_set::set_admin(switch_id id, port_no n, bool up) {
+  sw& s = at(id);
+  at(s, id, n).cfg.admin_up = up;
+  update_oper(id, n);
+}
+
+void switch_set::set_power(switch_id id, bool on) {
+  sw& s = at(id);
+  if (s.powered == on) return;
+  s.powered = on;
+  log({on ? switch_event::kind::power_on : switch_event::kind::power_off, sim_->now(), id, 0, 0, 0,
+       {}});
+  if (!on) {
+    s.table.flush_all();
+    s.table.set_topology_change(false);
+    if (s.timer.valid()) sim_->cancel(s.timer);
+    s.timer = {};
+    s.timer_at.reset();
+    s.stp.reset();
+    s.rstp.reset();
+  } else if (s.cfg.stp != stp_mode::none) {
+    make_engine(id);  // a rebooted bridge starts from scratch; ports join as carrier returns
+  }
+  for (port_no n = 0; n < s.ports.size(); ++n) {
+    port& p = s.ports[n];
+    if (!p.attached) continue;
+    if (!on && links_->carrier(p.link)) {
+      p.powered_down_link = true;
+      links_->set_carrier(p.link, false);
+    } else if (on && p.powered_down_link) {
+      p.powered_down_link = false;
+      links_->set_carrier(p.link, true);
+    }
+    update_oper(id, n);
+  }
+}
+
+void switch_set::set_trap_ether_type(switch_id id, std::optional<std::uint16_t> type) {
+  at(id).trap = type;
+}
+
+void switch_set::set_topology_change(switch_id id, bool active) {
+  sw& s = at(id);
+  s.table.set_topology_change(active);
+  s.next_sweep = sim_->now();  // re-sweep at the next frame with the new ageing time
+}
+
+std::string_view switch_set::name(switch_id id) const { return at(id).cfg.name; }
+std::size_t switch_set::port_count(switch_id id) const { return at(id).ports.size(); }
+bool switch_set::port_up(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  return at(s, id, n).oper_up;
+}
+bool switch_set::powered(switch_id id) const { return at(id).powered; }
+bool switch_set::port_learning(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  return at(s, id, n).stp_learning;
+}
+bool switch_set::port_forwarding(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  return at(s, id, n).stp_forwarding;
+}
+const stp::engine* switch_set::stp_engine(switch_id id) const { return at(id).stp.get(); }
+const rstp::engine* switch_set::rstp_engine(switch_id id) const { return at(id).rstp.get(); }
+const port_counters& switch_set::counters(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  return at(s, id, n).c;
+}
+const switch_counters& switch_set::counters(switch_id id) const { return at(id).c; }
+const net::fdb& switch_set::fdb(switch_id id) const { return at(id).table; }
+net::fdb& switch_set::fdb(switch_id id) { return at(id).table; }
+
+std::string switch_set::to_string(const switch_event& e) const {
+  const std::string_view n = e.sw < switches_.size() ? std::string_view(switches_[e.sw].cfg.name)
+                                                     : std::string_view("?");
+  switch (e.what) {
+    case switch_event::kind::mac_flap:
+      return fmt::format("{} {}: %SW_MATM-4-MACFLAP_NOTIF: Host {} in vlan {} is flapping between "
+                         "port {} and port {}",
+                         e.at, n, e.mac, e.vlan, e.other_port, e.port);
+    case switch_event::kind::mac_pinned:
+      return fmt::format("{} {}: MAC move guard: host {} in vlan {} pinned to port {}", e.at, n,
+                         e.mac, e.vlan, e.port);
+    case switch_event::kind::port_up:
+      return fmt::format("{} {}: port {} up", e.at, n, e.port);
+    case switch_event::kind::port_down:
+      return fmt::format("{} {}: port {} down", e.at, n, e.port);
+    case switch_event::kind::power_off:
+      return fmt::format("{} {}: power off", e.at, n);
+    case switch_event::kind::power_on:
+      return fmt::format("{} {}: power on", e.at, n);
+  }
+  return {};
+}
+
+void switch_set::transmit(sw& s, port& p, const dev::frame_ref& f, wire::mac_address dst,
+                          sim_time ready) {
+  (void)s;
+  const std::size_t len = f.size();
+  if (links_->send(p.link, p.side, f, ready) != dev::send_result::queued) {
+    ++p.c.out_discards;
+    return;
+  }
+  p.c.out_octets += len;
+  ++p.c.tp_out_frames;
+  if (dst.is_broadcast()) {
+    ++p.c.out_broadcast_pkts;
+  } else if (dst.is_multicast()) {
+    ++p.c.out_multicast_pkts;
+  } else {
+    ++p.c.out_ucast_pkts;
+  }
+}
+
+void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
+  if (id >= switches_.size() || in >= switches_[id].ports.size()) [[unlikely]] {
+    (void)at(at(id), id, in);  // throws naming the switch and port
+  }
+  sw& s = switches_[id];
+  port& ip = s.ports[in];
+  const sim_time now = sim_->now();
+  if (!s.powered) [[unlikely]] {
+    ++s.c.powered_off_drops;
+    return;
+  }
+  const auto data = frame.cdata();
+  ip.c.in_octets += data.size();
+  const auto eth = wire::ethernet_repr::parse(data);
+  if (!eth) [[unlikely]] {
+    ++ip.c.in_errors;
+    return;
+  }
+  if (eth->dst.is_broadcast()) {
+    ++ip.c.in_broadcast_pkts;
+  } else if (eth->dst.is_multicast()) {
+    ++ip.c.in_multicast_pkts;
+  } else {
+    ++ip.c.in_ucast_pkts;
+  }
+  if (!ip.oper_up) [[unlikely]] {
+    ++ip.c.in_discards;
+    return;
+  }
+  ++ip.c.tp_in_frames;
+
+  // The tag, parsed once: VLAN classification and ingress filtering (802.1Q-2018 8.6.2).
+  bool in_tagged = false;
+  std::uint16_t in_tci = 0;
+  std::uint16_t inner_type = eth->type_or_len;
+  if (wire::is_vlan_tpid(eth->type_or_len)) {
+    const auto stack = wire::parse_tag_stack(data);
+    if (!stack) [[unlikely]] {
+      ++ip.c.in_errors;
+      return;
+    }
+    in_tagged = true;
+    in_tci = stack->outer->tci();
+    inner_type = stack->inner_type;
+  }
+  const std::uint16_t tag_vid = in_tci & wire::vlan_vid_mask;
+  vlan_id vlan = ip.pvid;
+  if (in_tagged && tag_vid != wire::vlan_vid_null) {
+    if (!ip.trunk || tag_vid > max_vlan || !ip.is_member(tag_vid)) {
+      ++ip.c.in_discards;
+      ++ip.c.vlan_discards;
+      return;
+    }
+    vlan = tag_vid;
+  }
+
+  if (is_reserved_group(eth->dst)) [[unlikely]] {
+    // Never relayed (802.1D-2004 7.12.6); BPDUs go to the spanning tree engine.
+    if (eth->dst == wire::stp_group_address && !in_tagged && (s.stp || s.rstp)) {
+      engine_receive(id, in, data);
+    } else {
+      ++s.c.control_frames;
+    }
+    return;
+  }
+  if (s.trap && inner_type == *s.trap) [[unlikely]] {
+    ++s.c.trapped;
+    return;
+  }
+
+  if (!ip.stp_learning) {
+    ++ip.c.in_discards;
+    return;
+  }
+  if (now >= s.next_sweep) [[unlikely]] {
+    s.table.sweep(now);
+    s.next_sweep = now + s.table.ageing_time_in_force() / 4;
+  }
+  if (eth->src.is_unicast()) {
+    const learn_result r = s.table.learn(vlan, eth->src, in, now);
+    if (r.what != learn_result::kind::learned && r.what != learn_result::kind::refreshed)
+        [[unlikely]] {
+      switch (r.what) {
+        case learn_result::kind::moved:
+          ++s.c.mac_flaps;
+          log({switch_event::kind::mac_flap, now, id, in, r.old_port, vlan, eth->src});
+          if (r.pinned_now) {
+            log({switch_event::kind::mac_pinned, now, id, in, r.old_port, vlan, eth->src});
+          }
+          break;
+        case learn_result::kind::table_full: ++s.c.learn_table_full; break;
+        case learn_result::kind::guarded: ++s.c.move_guard_blocks; break;
+        default: break;
+      }
+    }
+  }
+  if (!ip.stp_forwarding) {
+    ++ip.c.in_discards;
+    return;
+  }
+
+  // Egress set.
+  auto& out = s.scratch;
+  out.clear();
+  auto eligible = [&](const port& p) {
+    return p.oper_up && p.stp_forwarding && p.is_member(vlan);
+  };
+  bool flood = true;
+  if (eth->dst.is_unicast()) {
+    if (const auto known = s.table.lookup(vlan, eth->dst, now)) {
+      if (*known == in) {
+        ++ip.c.tp_in_discards;  // filtered: the destination is on the ingress segment
+        return;
+      }
+      if (!eligible(s.ports[*known])) {
+        ++ip.c.in_discards;
+        return;
+      }
+      out.push_back(*known);
+      flood = false;
+    } else {
+      ++s.c.unknown_unicast_floods;
+      if (s.table.size() >= s.table.capacity()) ++s.c.fdb_overflow_floods;
+    }
+  }
+  if (flood) {
+    for (port_no n = 0; n < s.ports.size(); ++n) {
+      if (n != in && eligible(s.ports[n])) out.push_back(n);
+    }
+  }
+  if (out.empty()) return;
+
+  // Egress forms: [0] untagged, [1] tagged with `vlan`. The received frame serves the form it
+  // already has; the other is made once (in place when nobody else needs the original).
+  std::size_t need[2] = {0, 0};
+  for (port_no n : out) ++need[s.ports[n].tags(vlan) ? 1 : 0];
+  const bool is_orig[2] = {!in_tagged, in_tagged && tag_vid == vlan};
+  int conversions = static_cast<int>(need[0] && !is_orig[0]) + static_cast<int>(need[1] && !is_orig[1]);
+  const bool orig_used = (need[0] && is_orig[0]) || (need[1] && is_orig[1]);
+  dev::frame_ref form[2];
+  for (int k = 0; k < 2; ++k) {
+    if (need[k] == 0) continue;
+    if (is_orig[k]) {
+      form[k] = frame;
+      continue;
+    }
+    dev::frame_ref f = (!orig_used && conversions == 1) ? std::move(frame) : frame.clone();
+    --conversions;
+    bool ok = f.unshare();
+    if (ok && k == 0) {
+      ok = wire::strip_tag_in_place(f.data()).has_value() && f.pull_front(wire::vlan_tag_len);
+    } else if (ok && in_tagged) {
+      // Priority-tagged in, tagged out: rewrite the VID, keep PCP and DEI.
+      wire::put_u16(f.data(), wire::vlan_tag_offset + 2,
+                    static_cast<std::uint16_t>((in_tci & ~wire::vlan_vid_mask) | vlan));
+    } else if (ok) {
+      ok = f.push_front(wire::vlan_tag_len) &&
+           wire::emit_tag_in_place(f.data(), wire::vlan_repr{wire::vlan_tpid_c, 0, false, vlan})
+               .has_value();
+    }
+    if (!ok) [[unlikely]] {
+      for (port_no n : out) {
+        if (s.ports[n].tags(vlan) == (k == 1)) ++s.ports[n].c.out_discards;
+      }
+      need[k] = 0;
+      continue;
+    }
+    form[k] = std::move(f);
+  }
+  frame.reset();
+  const sim_time ready = now + s.cfg.latency;
+  for (port_no n : out) {
+    port& p = s.ports[n];
+    const int k = p.tags(vlan) ? 1 : 0;
+    if (need[k] == 0) continue;
+    transmit(s, p, form[k], eth->dst, ready);
+  }
+}
+
+}  // namespace vnetsim::net
