@@ -19,7 +19,6 @@ event_queue::event_queue() {
 
 void event_queue::reserve(std::size_t n) {
   slots_.reserve(n);
-  free_slots_.reserve(n);
   // Enough chunks for n entries with every bucket's last chunk partly empty.
   const std::size_t want = n / chunk_entries + bucket_count;
   while (blocks_.size() * chunks_per_block < want) {
@@ -204,7 +203,7 @@ std::optional<sim_time> event_queue::next_time() const noexcept {
 std::size_t event_queue::memory_bytes() const noexcept {
   return sizeof(*this) + run_.capacity() * sizeof(entry) +
          blocks_.size() * chunks_per_block * sizeof(chunk) +
-         slots_.capacity() * sizeof(slot_record) + free_slots_.capacity() * sizeof(std::uint32_t);
+         slots_.capacity() * sizeof(slot_record);
 }
 
 }  // namespace vnetsim::kernel

@@ -205,18 +205,28 @@ const ziggurat_exp& zig_exp() noexcept {
 
 double rng::exponential(double mean) noexcept {
   const ziggurat_exp& z = zig_exp();
+  const std::uint64_t bits = next_u64();
+  const auto jz = static_cast<std::uint32_t>(bits >> 32);
+  const auto iz = static_cast<std::size_t>(bits & 0xff);
+  if (jz < z.k[iz]) [[likely]] return mean * (static_cast<double>(jz) * z.w[iz]);  // inside the layer's rectangle
+  return mean * exponential_tail_or_wedge(jz, iz);
+}
+
+double rng::exponential_tail_or_wedge(std::uint32_t jz, std::size_t iz) noexcept {
+  // Kept out of line so that the common case above needs no stack frame.
+  const ziggurat_exp& z = zig_exp();
   for (;;) {
-    const std::uint64_t bits = next_u64();
-    const auto jz = static_cast<std::uint32_t>(bits >> 32);
-    const auto iz = static_cast<std::size_t>(bits & 0xff);
     const double x = static_cast<double>(jz) * z.w[iz];
-    if (jz < z.k[iz]) return mean * x;  // inside the layer's rectangle: done
     if (iz == 0) {
       // The tail beyond r is again exponential: r + Exp(1).
-      return mean * (ziggurat_exp::r - deterministic_log(uniform01_open_low()));
+      return ziggurat_exp::r - deterministic_log(uniform01_open_low());
     }
     // In the wedge: accept under the curve e^-x.
-    if (z.f[iz] + uniform01() * (z.f[iz - 1] - z.f[iz]) < deterministic_exp(-x)) return mean * x;
+    if (z.f[iz] + uniform01() * (z.f[iz - 1] - z.f[iz]) < deterministic_exp(-x)) return x;
+    const std::uint64_t bits = next_u64();
+    jz = static_cast<std::uint32_t>(bits >> 32);
+    iz = static_cast<std::size_t>(bits & 0xff);
+    if (jz < z.k[iz]) return static_cast<double>(jz) * z.w[iz];
   }
 }
 

@@ -6,7 +6,8 @@ namespace vnetsim::kernel {
 
 simulator::simulator() {
   // Kind 0 runs inline callbacks; its handler is never called through the table.
-  kinds_.push_back(kind_entry{nullptr, nullptr, "callback"});
+  handlers_.push_back(handler_entry{nullptr, nullptr});
+  kind_names_.emplace_back("callback");
 }
 
 simulator::~simulator() {
@@ -19,15 +20,16 @@ event_kind simulator::register_kind(std::string_view name, event_handler fn, voi
   if (fn == nullptr) {
     throw schedule_error(fmt::format("register_kind(\"{}\"): the handler is null", name));
   }
-  if (kinds_.size() > 0xffff) {
+  if (handlers_.size() > 0xffff) {
     throw schedule_error(fmt::format("register_kind(\"{}\"): more than 65535 kinds", name));
   }
-  kinds_.push_back(kind_entry{fn, ctx, std::string(name)});
-  return static_cast<event_kind>(kinds_.size() - 1);
+  handlers_.push_back(handler_entry{fn, ctx});
+  kind_names_.emplace_back(name);
+  return static_cast<event_kind>(handlers_.size() - 1);
 }
 
 std::string_view simulator::kind_name(event_kind k) const {
-  return k < kinds_.size() ? std::string_view(kinds_[k].name) : std::string_view("unregistered");
+  return k < kind_names_.size() ? std::string_view(kind_names_[k]) : std::string_view("unregistered");
 }
 
 void simulator::throw_past(sim_time t, const char* what) const {

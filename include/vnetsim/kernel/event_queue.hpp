@@ -181,8 +181,9 @@ class event_queue {
     slot_record& r = slots_[slot];
     r.state = slot_state::free;
     if (++r.generation == 0) r.generation = 1;  // 0 means "no event" in a handle
-    // Never holds more than slots_.size() entries: after warm-up it never grows.
-    free_slots_.push_back(slot);
+    // Intrusive free list through the record's arg field: no allocation, ever.
+    r.arg = free_head_;
+    free_head_ = slot;
   }
   /// Inserts into the run in time order, after equal times (first in, first out).
   void insert_into_run(const entry& e);
@@ -196,7 +197,8 @@ class event_queue {
   chunk* free_chunk_ = nullptr;
   std::uint64_t last_ = 0;  // lower bound of every key; buckets are relative to it
   std::vector<slot_record> slots_;
-  std::vector<std::uint32_t> free_slots_;
+  static constexpr std::uint32_t no_slot = 0xffff'ffffu;
+  std::uint32_t free_head_ = no_slot;  // first free slot record, linked through arg
   std::size_t live_ = 0;
   std::uint64_t next_seq_ = 0;
 };
@@ -206,9 +208,9 @@ class event_queue {
 inline event_handle event_queue::push(sim_time t, event_kind kind, std::uint32_t target,
                                       std::uint64_t arg) {
   std::uint32_t slot;
-  if (!free_slots_.empty()) [[likely]] {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
+  if (free_head_ != no_slot) [[likely]] {
+    slot = free_head_;
+    free_head_ = static_cast<std::uint32_t>(slots_[slot].arg);
   } else {
     slot = static_cast<std::uint32_t>(slots_.size());
     slots_.push_back(slot_record{0, 0, 0, 1, 0, slot_state::free});

@@ -78,6 +78,9 @@ class rng {
   const std::array<std::uint64_t, 4>& state() const noexcept { return s_; }
 
  private:
+  /// The rare ziggurat cases (tail and wedge), for the draw (jz, iz) that missed its layer.
+  [[gnu::noinline]] double exponential_tail_or_wedge(std::uint32_t jz, std::size_t iz) noexcept;
+
   std::array<std::uint64_t, 4> s_{};
 };
 

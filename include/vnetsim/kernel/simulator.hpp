@@ -54,7 +54,7 @@ class simulator {
 
   /// Schedules an event of a registered kind at absolute time `t` >= now(). O(1) amortized.
   event_handle schedule_at(sim_time t, event_kind kind, std::uint32_t target, std::uint64_t arg = 0) {
-    if (t < now_ || kind == callback_kind || kind >= kinds_.size()) [[unlikely]] {
+    if (t < now_ || kind == callback_kind || kind >= handlers_.size()) [[unlikely]] {
       throw_bad_schedule(t, kind);
     }
     return queue_.push(t, kind, target, arg);
@@ -118,10 +118,9 @@ class simulator {
     void (*destroy)(void*) noexcept = nullptr;  // non-null while the cell holds a callable
     std::uint32_t next_free = 0;
   };
-  struct kind_entry {
+  struct handler_entry {  // what the per-event dispatch reads, 16 bytes
     event_handler fn;
     void* ctx;
-    std::string name;
   };
 
   void check_not_past(sim_time t, const char* what) const {
@@ -144,14 +143,15 @@ class simulator {
     if (ev.kind == callback_kind) {
       run_callback(static_cast<std::uint32_t>(ev.arg));
     } else {
-      const kind_entry& k = kinds_[ev.kind];
-      k.fn(k.ctx, *this, ev);
+      const handler_entry& h = handlers_[ev.kind];
+      h.fn(h.ctx, *this, ev);
     }
   }
   void run_callback(std::uint32_t cell);
 
   event_queue queue_;
-  std::vector<kind_entry> kinds_;
+  std::vector<handler_entry> handlers_;
+  std::vector<std::string> kind_names_;
   std::deque<callback_cell> cells_;  // deque: a running callback's cell never moves
   std::uint32_t free_cell_ = no_cell;
   static constexpr std::uint32_t no_cell = 0xffff'ffffu;
