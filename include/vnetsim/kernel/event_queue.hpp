@@ -1,13 +1,14 @@
 #pragma once
 /// The pending-event set of the discrete-event kernel: a monotone radix heap (Ahuja,
-/// Mehlhorn, Orlin and Tarjan 1990) with radix 16, keyed by absolute time, with O(1)
+/// Mehlhorn, Orlin and Tarjan 1990) with radix 64, keyed by absolute time, with O(1)
 /// cancellation through generation-checked handles.
 ///
-/// Buckets: bucket 1 + 16h + d holds the keys whose highest hex digit differing from
+/// Buckets: bucket 1 + 64h + d holds the keys whose highest base-64 digit differing from
 /// `last` (a lower bound of every key) is digit h and equals d there. Bucket order is key
 /// order, and when the lowest non-empty bucket is emptied around its minimum every entry
-/// moves to a strictly lower bucket, so an entry moves at most 16 times and, for random
-/// delays, about log16(pending) times. Bucket 0 is the "run": the next few events,
+/// moves to a strictly lower bucket, so an entry moves at most 11 times and, for random
+/// delays, about log64(pending) times. (Radix 64 ran fewer instructions and mispredicted
+/// fewer branches than 8, 16, 32, 128 and 256 on the hold model at 1 k and 1 M pending.) Bucket 0 is the "run": the next few events,
 /// sorted, all earlier than anything in another bucket; a small bucket is sorted straight
 /// into it instead of being split further.
 ///
@@ -119,7 +120,7 @@ class event_queue {
   };
   static_assert(sizeof(slot_record) == 32);
 
-  static constexpr std::size_t radix_bits = 4;
+  static constexpr std::size_t radix_bits = 6;
   static constexpr std::size_t digits = (64 + radix_bits - 1) / radix_bits;
   static constexpr std::size_t bucket_count = 1 + digits * (1u << radix_bits);
   static constexpr std::size_t bitmap_words = (bucket_count + 63) / 64;
