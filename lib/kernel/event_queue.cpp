@@ -49,7 +49,6 @@ void event_queue::add_chunk(std::size_t b) {
   chunk* c = new_chunk();
   if (bk.tail == nullptr) {
     bk.head = c;
-    nonempty_[b / 64] |= std::uint64_t{1} << (b % 64);
   } else {
     bk.tail->next = c;
   }
@@ -88,30 +87,45 @@ bool event_queue::pending(event_handle h) const noexcept {
 
 void event_queue::split(std::size_t k) {
   const bucket bk = buckets_[k];
-  buckets_[k] = bucket{};
   nonempty_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
   last_ = bk.min;
   if (bk.size <= small_bucket) {
     // Sort the few entries straight into the run. Rank sort: each entry's place is the
-    // number of entries before it in (time, arrival) order, counted without branches
-    // (an insertion sort's data-dependent branches mispredict on random times).
-    // Arrival order is bucket order, so equal times keep first-in first-out order.
+    // number of entries before it in (time, arrival) order, counted without data-dependent
+    // branches (an insertion sort's branches mispredict on random times). Arrival order is
+    // bucket order, so equal times keep first-in first-out order.
     std::array<entry, small_bucket> tmp;
+    std::array<entry, small_bucket> sorted;
     std::size_t n = 0;
     for (const chunk* c = bk.head; c != nullptr; c = c->next) {
       const entry* const end = c == bk.tail ? bk.cursor : c->e.data() + chunk_entries;
       for (const entry* p = c->e.data(); p != end; ++p) tmp[n++] = *p;
     }
-    run_.resize(n);
-    head_ = 0;
-    // rank(i) = #{j < i : t_j <= t_i} + #{j > i : t_j < t_i}.
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t t = tmp[i].time;
-      std::size_t rank = 0;
-      for (std::size_t j = 0; j < i; ++j) rank += static_cast<std::size_t>(tmp[j].time <= t);
-      for (std::size_t j = i + 1; j < n; ++j) rank += static_cast<std::size_t>(tmp[j].time < t);
-      run_[rank] = tmp[i];
+    if (n <= 4) {
+      // The common case: a fixed 4 x 4 rank with unused keys all ones, so the loops have
+      // constant trip counts. rank(i) = #{j : t_j < t_i} + #{j < i : t_j == t_i}.
+      std::array<std::uint64_t, 4> key;
+      for (std::size_t i = 0; i < 4; ++i) key[i] = i < n ? tmp[i].time : ~std::uint64_t{0};
+      for (std::size_t i = 0; i < 4; ++i) {
+        std::size_t rank = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+          rank += static_cast<std::size_t>(key[j] < key[i]) +
+                  static_cast<std::size_t>((key[j] == key[i]) & (j < i));
+        }
+        if (i < n) sorted[rank] = tmp[i];
+      }
+    } else {
+      // rank(i) = #{j < i : t_j <= t_i} + #{j > i : t_j < t_i}.
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t t = tmp[i].time;
+        std::size_t rank = 0;
+        for (std::size_t j = 0; j < i; ++j) rank += static_cast<std::size_t>(tmp[j].time <= t);
+        for (std::size_t j = i + 1; j < n; ++j) rank += static_cast<std::size_t>(tmp[j].time < t);
+        sorted[rank] = tmp[i];
+      }
     }
+    run_.assign(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+    head_ = 0;
   } else {
     for (const chunk* c = bk.head; c != nullptr; c = c->next) {
       const entry* const end = c == bk.tail ? bk.cursor : c->e.data() + chunk_entries;
@@ -126,15 +140,18 @@ void event_queue::split(std::size_t k) {
       }
     }
   }
-  // Recycle the bucket's chunks (add() above only took chunks from the free list, never
-  // these: they are still linked from bk, so they are released only now).
-  chunk* c = bk.head;
+  // Bucket k keeps its first chunk, empty; the others go back to the free list (add()
+  // above took chunks only from the free list, so none of these was reused meanwhile).
+  chunk* const first = bk.head;
+  chunk* c = first->next;
   while (c != nullptr) {
     chunk* const next = c->next;
     c->next = free_chunk_;
     free_chunk_ = c;
     c = next;
   }
+  first->next = nullptr;
+  buckets_[k] = bucket{first->e.data(), first->e.data() + chunk_entries, first, first, 0, ~std::uint64_t{0}};
   // The run's events are the next to pop, and each pop reads its slot record, which for a
   // queue larger than the caches is a miss: start those loads now so they overlap.
   if (slots_.size() > prefetch_min_slots) {

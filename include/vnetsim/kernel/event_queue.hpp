@@ -131,7 +131,8 @@ class event_queue {
   /// memory they need depends only on the total number of pending events, not on how
   /// the events happen to spread over buckets: once the arena has reached the peak, no
   /// bucket ever allocates again. Chunks never move (the arena grows by blocks), and a
-  /// bucket appends through a cursor, as cheaply as a vector's push_back.
+  /// bucket appends through a cursor, as cheaply as a vector's push_back. An emptied
+  /// bucket keeps its first chunk, so refilling it needs no chunk from the free list.
   static constexpr std::size_t chunk_entries = 15;
   struct chunk {
     std::array<entry, chunk_entries> e;
@@ -159,6 +160,7 @@ class event_queue {
   /// Appends to bucket b >= 1. O(1); allocates only when the arena is exhausted.
   void add(std::size_t b, std::uint64_t time, std::uint32_t slot) {
     bucket& bk = buckets_[b];
+    nonempty_[b / 64] |= std::uint64_t{1} << (b % 64);  // unconditional: no branch to mispredict
     if (bk.cursor == bk.end) [[unlikely]] add_chunk(b);
     // Field by field: a whole-entry copy from a just-built temporary makes GCC 12 load
     // 16 bytes from two narrower stores, which stalls store forwarding.
