@@ -143,6 +143,10 @@ class link_set {
   std::string_view name(link_id id) const;
   std::optional<link_id> find(std::string_view name) const noexcept;
   const link_config& config(link_id id) const;
+  /// The endpoint attached at `side` (as given to add()).
+  const endpoint& end(link_id id, link_side side) const {
+    return at(id).end[static_cast<std::size_t>(side)];
+  }
   const link_direction_stats& stats(link_id id, link_side from) const;
   /// Frames queued (not yet started) from `from` at the current time.
   std::uint32_t queued_frames(link_id id, link_side from);
