@@ -1,5 +1,7 @@
 #include "vnetsim/net/switch.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <utility>
 
 #include "vnetsim/wire/bpdu.hpp"
@@ -9,6 +11,7 @@
 
 #include "vnetsim/wire/bytes.hpp"
 #include "vnetsim/wire/ethernet.hpp"
+#include "vnetsim/wire/lacp.hpp"
 #include "vnetsim/wire/vlan.hpp"
 
 namespace vnetsim::net {
@@ -23,6 +26,12 @@ constexpr bool is_reserved_group(wire::mac_address m) noexcept {
 
 constexpr std::uint64_t detect_seq_mask = 0x7fff'ffffULL;
 
+/// The VLAN part of a port configuration, which every member of a channel must share.
+bool same_vlan_config(const port_config& a, const port_config& b) noexcept {
+  return a.mode == b.mode && a.access_vlan == b.access_vlan &&
+         a.allowed_vlans == b.allowed_vlans && a.native_vlan == b.native_vlan;
+}
+
 }  // namespace
 
 switch_set::switch_set(kernel::simulator& sim, dev::link_set& links) : sim_(&sim), links_(&links) {
@@ -30,6 +39,7 @@ switch_set::switch_set(kernel::simulator& sim, dev::link_set& links) : sim_(&sim
   carrier_kind_ = sim.register_kind("switch/carrier", &switch_set::on_carrier, this);
   detect_kind_ = sim.register_kind("switch/carrier_detect", &switch_set::on_carrier_detect, this);
   stp_kind_ = sim.register_kind("switch/stp_timer", &switch_set::on_stp_timer, this);
+  lacp_kind_ = sim.register_kind("switch/lacp_timer", &switch_set::on_lacp_timer, this);
   events_.reserve(256);
 }
 
@@ -68,6 +78,19 @@ class rstp_sink_impl final : public rstp::sink {
   }
   void flush_fdb(rstp::port_index port, rstp::flush_reason, sim_time) override {
     set_->switches_[id_].table.flush_port(static_cast<port_no>(port));
+  }
+
+ private:
+  switch_set* set_;
+  switch_id id_;
+};
+
+/// LACP engine output for one switch (control path).
+class lacp_sink_impl final : public lacp::sink {
+ public:
+  lacp_sink_impl(switch_set& set, switch_id id) : set_(&set), id_(id) {}
+  void transmit(sim_time, lacp::port_index port, const wire::lacp_repr& pdu) override {
+    set_->send_lacpdu(id_, set_->switches_[id_].lacp_ports[port], pdu);
   }
 
  private:
@@ -256,12 +279,15 @@ void switch_set::engine_port_enabled(switch_id id, port_no n, bool up) {
   sw& s = switches_[id];
   if (s.stp) {
     s.stp->set_port_enabled(n, up, sim_->now(), *s.stp_out);
+    after_engine(id);
   } else if (s.rstp) {
     s.rstp->set_port_enabled(n, up, sim_->now(), *s.rstp_out);
-  } else {
-    return;
+    after_engine(id);
   }
-  after_engine(id);
+  if (s.lacp && s.ports[n].lacp_index != no_channel) {
+    s.lacp->set_port_enabled(s.ports[n].lacp_index, up, sim_->now(), *s.lacp_out);
+    after_lacp(id);
+  }
 }
 
 void switch_set::engine_receive(switch_id id, port_no n, std::span<const std::byte> frame) {
@@ -316,6 +342,11 @@ void switch_set::send_bpdu(switch_id id, port_no n, const wire::bpdu_repr& bpdu)
 void switch_set::configure_port(switch_id id, port_no n, const port_config& cfg) {
   sw& s = at(id);
   port& p = at(s, id, n);
+  if (p.channel != no_channel && !same_vlan_config(p.cfg, cfg)) {
+    throw switch_error(fmt::format(
+        "switch {} ({}) port {}: member of port-channel {}: its VLAN configuration must stay "
+        "identical to the other members'", id, s.cfg.name, n, s.channels[p.channel].cfg.name));
+  }
   apply_port_config(id, p, n, cfg);
   if (s.stp) {
     s.stp->set_port_edge(n, cfg.edge);
@@ -398,9 +429,10 @@ void switch_set::update_oper(switch_id id, port_no n) {
   if (up == p.oper_up) return;
   p.oper_up = up;
   if (!up) s.table.flush_port(n);
-  engine_port_enabled(id, n, up);
   log({up ? switch_event::kind::port_up : switch_event::kind::port_down, sim_->now(), id, n, n, 0,
        {}});
+  engine_port_enabled(id, n, up);
+  if (p.channel != no_channel) rebuild_channel(id, p.channel);
 }
 
 void switch_set::log(const switch_event& e) {
@@ -431,8 +463,14 @@ void switch_set::set_power(switch_id id, bool on) {
     s.timer_at.reset();
     s.stp.reset();
     s.rstp.reset();
-  } else if (s.cfg.stp != stp_mode::none) {
-    make_engine(id);  // a rebooted bridge starts from scratch; ports join as carrier returns
+    if (s.lacp) {
+      s.lacp.reset();
+      after_lacp(id);  // members stop collecting and distributing; timer cancelled
+    }
+  } else {
+    // A rebooted bridge starts from scratch; ports join as carrier returns.
+    if (s.cfg.stp != stp_mode::none) make_engine(id);
+    if (!s.lacp_ports.empty()) make_lacp_engine(id);
   }
   for (port_no n = 0; n < s.ports.size(); ++n) {
     port& p = s.ports[n];
@@ -486,14 +524,24 @@ net::fdb& switch_set::fdb(switch_id id) { return at(id).table; }
 std::string switch_set::to_string(const switch_event& e) const {
   const std::string_view n = e.sw < switches_.size() ? std::string_view(switches_[e.sw].cfg.name)
                                                      : std::string_view("?");
+  // Logical channel ports print as the channel's name.
+  auto pn = [&](port_no p) -> std::string {
+    if (e.sw < switches_.size()) {
+      const sw& s = switches_[e.sw];
+      if (p >= s.ports.size() && p - s.ports.size() < s.channels.size()) {
+        return s.channels[p - s.ports.size()].cfg.name;
+      }
+    }
+    return fmt::format("{}", p);
+  };
   switch (e.what) {
     case switch_event::kind::mac_flap:
       return fmt::format("{} {}: %SW_MATM-4-MACFLAP_NOTIF: Host {} in vlan {} is flapping between "
                          "port {} and port {}",
-                         e.at, n, e.mac, e.vlan, e.other_port, e.port);
+                         e.at, n, e.mac, e.vlan, pn(e.other_port), pn(e.port));
     case switch_event::kind::mac_pinned:
       return fmt::format("{} {}: MAC move guard: host {} in vlan {} pinned to port {}", e.at, n,
-                         e.mac, e.vlan, e.port);
+                         e.mac, e.vlan, pn(e.port));
     case switch_event::kind::port_up:
       return fmt::format("{} {}: port {} up", e.at, n, e.port);
     case switch_event::kind::port_down:
@@ -502,6 +550,12 @@ std::string switch_set::to_string(const switch_event& e) const {
       return fmt::format("{} {}: power off", e.at, n);
     case switch_event::kind::power_on:
       return fmt::format("{} {}: power on", e.at, n);
+    case switch_event::kind::channel_member_active:
+      return fmt::format("{} {}: port {} active in port-channel {}", e.at, n, e.port,
+                         pn(e.other_port));
+    case switch_event::kind::channel_member_inactive:
+      return fmt::format("{} {}: port {} inactive in port-channel {}", e.at, n, e.port,
+                         pn(e.other_port));
   }
   return {};
 }
@@ -585,6 +639,10 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
     // Never relayed (802.1D-2004 7.12.6); BPDUs go to the spanning tree engine.
     if (eth->dst == wire::stp_group_address && !in_tagged && (s.stp || s.rstp)) {
       engine_receive(id, in, data);
+    } else if (eth->dst == wire::slow_protocols_address && !in_tagged &&
+               eth->type_or_len == wire::slow_protocols_ether_type && s.lacp &&
+               ip.lacp_index != no_channel) {
+      lacp_receive(id, in, data);
     } else {
       ++s.c.control_frames;
     }
@@ -595,24 +653,36 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
     return;
   }
 
+  if (!ip.collecting) [[unlikely]] {
+    ++ip.c.in_discards;
+    ++s.c.channel_not_collecting_drops;
+    return;
+  }
   if (!ip.stp_learning) {
     ++ip.c.in_discards;
     return;
   }
+  // The logical ingress port: the channel, for a member (one port for learning).
+  const auto nports = static_cast<port_no>(s.ports.size());
+  const port_no lin = ip.channel == no_channel ? in : static_cast<port_no>(nports + ip.channel);
+  const std::size_t l3_off = wire::ethernet_header_len + (in_tagged ? wire::vlan_tag_len : 0);
+  auto member_for = [&](const channel& c) {
+    return c.bucket[channel_hash_of(c.cfg.hash, data, eth->src, eth->dst, l3_off, inner_type)];
+  };
   if (now >= s.next_sweep) [[unlikely]] {
     s.table.sweep(now);
     s.next_sweep = now + s.table.ageing_time_in_force() / 4;
   }
   if (eth->src.is_unicast()) {
-    const learn_result r = s.table.learn(vlan, eth->src, in, now);
+    const learn_result r = s.table.learn(vlan, eth->src, lin, now);
     if (r.what != learn_result::kind::learned && r.what != learn_result::kind::refreshed)
         [[unlikely]] {
       switch (r.what) {
         case learn_result::kind::moved:
           ++s.c.mac_flaps;
-          log({switch_event::kind::mac_flap, now, id, in, r.old_port, vlan, eth->src});
+          log({switch_event::kind::mac_flap, now, id, lin, r.old_port, vlan, eth->src});
           if (r.pinned_now) {
-            log({switch_event::kind::mac_pinned, now, id, in, r.old_port, vlan, eth->src});
+            log({switch_event::kind::mac_pinned, now, id, lin, r.old_port, vlan, eth->src});
           }
           break;
         case learn_result::kind::table_full: ++s.c.learn_table_full; break;
@@ -635,15 +705,25 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
   bool flood = true;
   if (eth->dst.is_unicast()) {
     if (const auto known = s.table.lookup(vlan, eth->dst, now)) {
-      if (*known == in) {
+      if (*known == lin) {
         ++ip.c.tp_in_discards;  // filtered: the destination is on the ingress segment
         return;
       }
-      if (!eligible(s.ports[*known])) {
+      port_no to = *known;
+      if (to >= nports) {
+        const channel& c = s.channels[to - nports];
+        if (c.active.empty()) [[unlikely]] {
+          ++ip.c.in_discards;
+          ++s.c.channel_down_drops;
+          return;
+        }
+        to = member_for(c);
+      }
+      if (!eligible(s.ports[to])) {
         ++ip.c.in_discards;
         return;
       }
-      out.push_back(*known);
+      out.push_back(to);
       flood = false;
     } else {
       ++s.c.unknown_unicast_floods;
@@ -651,8 +731,16 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
     }
   }
   if (flood) {
-    for (port_no n = 0; n < s.ports.size(); ++n) {
-      if (n != in && eligible(s.ports[n])) out.push_back(n);
+    for (port_no n = 0; n < nports; ++n) {
+      const port& p = s.ports[n];
+      if (n == in || !eligible(p)) continue;
+      if (p.channel != no_channel) {
+        // Split horizon, and one copy per channel: the member the hash picks.
+        if (p.channel == ip.channel) continue;
+        const channel& c = s.channels[p.channel];
+        if (c.active.empty() || member_for(c) != n) continue;
+      }
+      out.push_back(n);
     }
   }
   if (out.empty()) return;
@@ -702,6 +790,282 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
     if (need[k] == 0) continue;
     transmit(s, p, form[k], eth->dst, ready);
   }
+}
+
+// ---- port-channels ------------------------------------------------------------------------
+
+channel_id switch_set::add_port_channel(switch_id id, const port_channel_config& config) {
+  sw& s = at(id);
+  port_channel_config cfg = config;
+  const auto ch = static_cast<std::uint16_t>(s.channels.size());
+  if (cfg.name.empty()) cfg.name = fmt::format("Po{}", ch + 1);
+  auto bad = [&](std::string_view rule) {
+    return switch_error(fmt::format("switch {} ({}) port-channel {}: {}", id, s.cfg.name, cfg.name,
+                                    rule));
+  };
+  if (s.cfg.stp != stp_mode::none) {
+    throw bad("port-channels cannot be combined with STP/RSTP yet (the spanning tree runs per "
+              "physical port); use stp_mode::none");
+  }
+  if (cfg.members.empty()) throw bad("no member ports");
+  auto sorted = cfg.members;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const port_no m = sorted[i];
+    if (m >= s.ports.size()) {
+      throw bad(fmt::format("member port {} does not exist (the switch has {})", m,
+                            s.ports.size()));
+    }
+    if (i > 0 && sorted[i - 1] == m) throw bad(fmt::format("member port {} listed twice", m));
+    if (s.ports[m].channel != no_channel) {
+      throw bad(fmt::format("member port {} is already in port-channel {}", m,
+                            s.channels[s.ports[m].channel].cfg.name));
+    }
+    if (!same_vlan_config(s.ports[m].cfg, s.ports[sorted[0]].cfg)) {
+      throw bad(fmt::format("member port {} has a VLAN configuration different from port {} "
+                            "(members must be identical)", m, sorted[0]));
+    }
+  }
+  if (cfg.mode == channel_mode::lacp) {
+    if (pool_ == nullptr) throw bad("mode lacp needs the switch_set to have a frame pool");
+    if (s.cfg.lacp_system.is_zero() || s.cfg.lacp_system.is_multicast()) {
+      throw bad(fmt::format("mode lacp needs switch_config::lacp_system to be a unicast MAC, not {}",
+                            s.cfg.lacp_system));
+    }
+  }
+  channel c;
+  c.cfg = cfg;
+  c.members = sorted;
+  c.active.reserve(sorted.size());
+  s.channels.push_back(std::move(c));
+  for (port_no m : sorted) {
+    s.ports[m].channel = ch;
+    s.table.flush_port(m);  // learning now happens on the channel
+  }
+  if (cfg.mode == channel_mode::lacp) {
+    try {
+      make_lacp_engine(id);
+    } catch (const lacp::config_error& e) {
+      for (port_no m : sorted) s.ports[m].channel = no_channel;
+      s.channels.pop_back();
+      make_lacp_engine(id);
+      throw bad(fmt::format("LACP: {}", e.what()));
+    }
+  } else {
+    rebuild_channel(id, ch);
+  }
+  return ch;
+}
+
+void switch_set::make_lacp_engine(switch_id id) {
+  sw& s = switches_[id];
+  if (s.lacp_timer.valid()) sim_->cancel(s.lacp_timer);
+  s.lacp_timer = {};
+  s.lacp_timer_at.reset();
+  s.lacp.reset();
+  s.lacp_ports.clear();
+  for (auto& p : s.ports) p.lacp_index = no_channel;
+  lacp::system_config sc;
+  sc.system_priority = s.cfg.lacp_system_priority;
+  sc.system = s.cfg.lacp_system;
+  sc.timers = s.cfg.lacp_timers;
+  for (std::uint16_t ch = 0; ch < s.channels.size(); ++ch) {
+    const channel& c = s.channels[ch];
+    if (c.cfg.mode != channel_mode::lacp) continue;
+    for (port_no m : c.members) {
+      lacp::port_config pc;
+      pc.port_number = static_cast<std::uint16_t>(m + 1);  // 6.3.4: non-zero, unique
+      pc.port_priority = c.cfg.port_priority;
+      pc.key = static_cast<std::uint16_t>(ch + 1);  // one key per channel (6.3.5)
+      pc.lacp_activity = c.cfg.activity;
+      pc.timeout = c.cfg.rate;
+      s.ports[m].lacp_index = static_cast<std::uint16_t>(s.lacp_ports.size());
+      s.lacp_ports.push_back(m);
+      sc.ports.push_back(pc);
+    }
+  }
+  if (!s.lacp_ports.empty() && s.powered) {
+    s.lacp = std::make_unique<lacp::engine>(sc);  // throws lacp::config_error
+    if (!s.lacp_out) s.lacp_out = std::make_unique<lacp_sink_impl>(*this, id);
+    const sim_time now = sim_->now();
+    s.lacp->begin(now, *s.lacp_out);
+    for (std::size_t i = 0; i < s.lacp_ports.size(); ++i) {
+      if (s.ports[s.lacp_ports[i]].oper_up) {
+        s.lacp->set_port_enabled(static_cast<lacp::port_index>(i), true, now, *s.lacp_out);
+      }
+    }
+  }
+  after_lacp(id);
+}
+
+void switch_set::after_lacp(switch_id id) {
+  sw& s = switches_[id];
+  std::optional<sim_time> next;
+  if (s.lacp) {
+    const auto table = s.lacp->port_table();
+    for (std::size_t i = 0; i < s.lacp_ports.size(); ++i) {
+      port& p = s.ports[s.lacp_ports[i]];
+      p.collecting = table[i].collecting;
+      p.distributing = table[i].distributing;
+    }
+    next = s.lacp->next_deadline();
+  } else {
+    for (port_no m : s.lacp_ports) s.ports[m].collecting = s.ports[m].distributing = false;
+  }
+  for (std::uint16_t ch = 0; ch < s.channels.size(); ++ch) rebuild_channel(id, ch);
+  if (next == s.lacp_timer_at && (s.lacp_timer.valid() || !next)) return;
+  if (s.lacp_timer.valid()) sim_->cancel(s.lacp_timer);
+  s.lacp_timer = {};
+  s.lacp_timer_at = next;
+  if (next) s.lacp_timer = sim_->schedule_at(std::max(*next, sim_->now()), lacp_kind_, id);
+}
+
+void switch_set::on_lacp_timer(void* ctx, kernel::simulator& sim, const kernel::event& ev) {
+  auto& self = *static_cast<switch_set*>(ctx);
+  sw& s = self.switches_[ev.target];
+  s.lacp_timer = {};
+  s.lacp_timer_at.reset();
+  if (s.lacp) s.lacp->on_timer(sim.now(), *s.lacp_out);
+  self.after_lacp(ev.target);
+}
+
+void switch_set::lacp_receive(switch_id id, port_no n, std::span<const std::byte> frame) {
+  sw& s = switches_[id];
+  const auto idx = s.ports[n].lacp_index;
+  const auto pdu = wire::lacp_repr::parse(frame.subspan(wire::ethernet_header_len));
+  if (!pdu) {
+    ++s.c.lacpdus_bad;
+    s.lacp->on_bad_pdu(idx, *pdu.error());
+    return;
+  }
+  ++s.c.lacpdus_in;
+  s.lacp->on_pdu(idx, pdu.value(), sim_->now(), *s.lacp_out);
+  after_lacp(id);
+}
+
+void switch_set::send_lacpdu(switch_id id, port_no n, const wire::lacp_repr& pdu) {
+  sw& s = switches_[id];
+  port& p = s.ports[n];
+  if (!p.oper_up || pool_ == nullptr) return;
+  // 14-byte Ethernet header + 110-byte LACPDU = 124 bytes (802.1AX-2014 6.4.2).
+  const std::size_t len = wire::ethernet_header_len + pdu.buffer_len();
+  auto f = pool_->allocate(len, sim_->now());
+  if (!f) {
+    ++p.c.out_discards;
+    return;
+  }
+  auto b = f.data();
+  wire::ethernet_repr{wire::slow_protocols_address, s.cfg.lacp_system,
+                      wire::slow_protocols_ether_type}
+      .emit(wire::ethernet_frame{b});
+  pdu.emit(wire::lacp_packet{b.subspan(wire::ethernet_header_len)});
+  ++s.c.lacpdus_out;
+  transmit(s, p, f, wire::slow_protocols_address, sim_->now());
+}
+
+void switch_set::rebuild_channel(switch_id id, std::uint16_t ch) {
+  sw& s = switches_[id];
+  channel& c = s.channels[ch];
+  const bool was_up = !c.active.empty();
+  const auto cport = static_cast<port_no>(s.ports.size() + ch);
+  c.active.clear();  // capacity reserved at creation: no allocation
+  for (port_no m : c.members) {
+    port& p = s.ports[m];
+    const bool act = p.oper_up && p.stp_forwarding && p.collecting && p.distributing;
+    if (act) c.active.push_back(m);
+    if (act != p.channel_active) {
+      p.channel_active = act;
+      log({act ? switch_event::kind::channel_member_active
+               : switch_event::kind::channel_member_inactive,
+           sim_->now(), id, m, cport, 0, {}});
+    }
+  }
+  if (c.active.empty()) {
+    if (was_up) s.table.flush_port(cport);
+    return;
+  }
+  for (std::size_t b = 0; b < channel_buckets; ++b) c.bucket[b] = c.active[b % c.active.size()];
+}
+
+std::uint8_t switch_set::channel_hash_of(channel_hash h, std::span<const std::byte> frame,
+                                         wire::mac_address src, wire::mac_address dst,
+                                         std::size_t l3_offset, std::uint16_t l3_type) noexcept {
+  std::uint64_t key = 0;
+  switch (h) {
+    case channel_hash::src_mac: key = src.to_u64(); break;
+    case channel_hash::dst_mac: key = dst.to_u64(); break;
+    case channel_hash::src_dst_ip:
+      // IPv4 (RFC 791): source at 12, destination at 16; anything else: src-dst-mac.
+      if (l3_type == 0x0800 && frame.size() >= l3_offset + 20 &&
+          (std::to_integer<unsigned>(frame[l3_offset]) >> 4) == 4) {
+        key = wire::get_u32(frame, l3_offset + 12) ^ wire::get_u32(frame, l3_offset + 16);
+        break;
+      }
+      [[fallthrough]];
+    case channel_hash::src_dst_mac: key = src.to_u64() ^ dst.to_u64(); break;
+  }
+  key ^= key >> 32;
+  key ^= key >> 16;
+  key ^= key >> 8;
+  return static_cast<std::uint8_t>(key);
+}
+
+std::size_t switch_set::channel_count(switch_id id) const { return at(id).channels.size(); }
+
+const port_channel_config& switch_set::channel_config(switch_id id, channel_id ch) const {
+  const sw& s = at(id);
+  if (ch >= s.channels.size()) {
+    throw switch_error(fmt::format("switch {} ({}): no port-channel {}", id, s.cfg.name, ch));
+  }
+  return s.channels[ch].cfg;
+}
+
+port_no switch_set::channel_port(switch_id id, channel_id ch) const {
+  (void)channel_config(id, ch);
+  return static_cast<port_no>(at(id).ports.size() + ch);
+}
+
+std::optional<channel_id> switch_set::channel_of(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  const port& p = at(s, id, n);
+  if (p.channel == no_channel) return std::nullopt;
+  return p.channel;
+}
+
+std::span<const port_no> switch_set::channel_active(switch_id id, channel_id ch) const {
+  (void)channel_config(id, ch);
+  return at(id).channels[ch].active;
+}
+
+bool switch_set::channel_up(switch_id id, channel_id ch) const {
+  return !channel_active(id, ch).empty();
+}
+
+std::optional<port_no> switch_set::channel_member_for(switch_id id, channel_id ch,
+                                                      std::span<const std::byte> frame) const {
+  (void)channel_config(id, ch);
+  const channel& c = at(id).channels[ch];
+  if (c.active.empty()) return std::nullopt;
+  const auto eth = wire::ethernet_repr::parse(frame);
+  if (!eth) return std::nullopt;
+  std::size_t l3 = wire::ethernet_header_len;
+  std::uint16_t type = eth->type_or_len;
+  if (wire::is_vlan_tpid(type)) {
+    const auto stack = wire::parse_tag_stack(frame);
+    if (!stack) return std::nullopt;
+    l3 += wire::vlan_tag_len;
+    type = stack->inner_type;
+  }
+  return c.bucket[channel_hash_of(c.cfg.hash, frame, eth->src, eth->dst, l3, type)];
+}
+
+const lacp::engine* switch_set::lacp_engine(switch_id id) const { return at(id).lacp.get(); }
+
+std::optional<lacp::port_index> switch_set::lacp_port(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  const port& p = at(s, id, n);
+  if (p.lacp_index == no_channel) return std::nullopt;
+  return p.lacp_index;
 }
 
 }  // namespace vnetsim::net

@@ -41,7 +41,55 @@
 /// [Cabletron]; RSTP: the engine's flush_fdb calls flush the port. Port operational state
 /// drives the engine's port enable; power on starts a fresh engine.
 ///
-/// Errors in configuration throw net::switch_error naming the switch, the port and the rule.
+/// Port-channels (EtherChannel, IEEE 802.1AX link aggregation; add_port_channel): a set of
+/// member ports of one switch that is ONE logical port [VS67]:
+/// - learning: fdb entries point to the channel (logical port number = port_count() +
+///   channel index, see channel_port()), so a MAC seen on several members never flaps;
+/// - flooding: a flood leaves exactly one member of each channel, the one the hash picks;
+/// - split horizon: a frame that arrived on a member never leaves any member of that
+///   channel (a unicast to a MAC learned on the ingress channel is filtered);
+/// - egress: the member is bucket[fold(hash fields)] of a 256-entry table (the OVS bucket
+///   idea, STYLE.md "Hot path"), bucket b holding active[b % active count], `active` being the
+///   active members in ascending port order. fold() XORs the 8 bytes of the 64-bit key
+///   together: src-mac: the source MAC; dst-mac: the destination MAC; src-dst-mac: source
+///   XOR destination MAC; src-dst-ip: IPv4 source XOR destination address (after any tag).
+///   Non-IPv4 frames under src-dst-ip fall back to src-dst-mac (as Linux layer2+3 does [LB]).
+///   The table is rebuilt off the frame path whenever a member's state changes; the frame
+///   path only indexes arrays.
+/// - a member is active when its port is operationally up and STP-forwarding and (lacp mode)
+///   its LACP row says distributing; frames received on a member of an lacp channel whose row
+///   does not say collecting are dropped (port ifInDiscards and switch
+///   channel_not_collecting_drops). A member that fails leaves at once and the flows rehash
+///   over the others; with no active member the channel is down (its fdb entries are
+///   flushed, frames to it are dropped).
+/// - members must have identical VLAN configuration (mode, access VLAN, allowed VLANs, native
+///   VLAN): add_port_channel rejects a mismatch, and configure_port on a member rejects a
+///   VLAN change (nothing is copied silently).
+/// - mode `lacp`: one lacp::engine per switch covering the members of all its lacp channels
+///   (engine port i = i-th such member in channel then port order; LACP Port Number = switch
+///   port + 1; Actor_Admin_Key = channel index + 1; system priority and MAC from
+///   switch_config::lacp_system_priority / lacp_system). Adding an lacp channel rebuilds the
+///   engine (LACP restarts on that switch: a set-up time operation). LACPDUs (to
+///   01:80:C2:00:00:02, EtherType 0x8809, untagged) received on a member go to the engine
+///   and are never forwarded; the engine's LACPDUs leave the member port as 124-byte frames
+///   (Ethernet header, source = the system MAC since ports have no MAC of their own, then the
+///   110-byte LACPDU), with no forwarding latency. The engine's deadline is one event of its
+///   own kind, rescheduled after every engine call; carrier changes are passed to
+///   set_port_enabled; power on starts a fresh engine. A one-way failure (frames from A to B
+///   lost, carrier up) removes the member at B Short/Long_Timeout_Time (3 s / 90 s) after
+///   B's last LACPDU (EXPIRED); A keeps distributing on it until B's port is DEFAULTED one
+///   Short_Timeout_Time later and B's out-of-sync LACPDU arrives (802.1AX-2014 6.4.12,
+///   6.4.15 with coupled control: ATTACHED keeps Actor.Sync TRUE).
+/// - the event log records channel_member_active / channel_member_inactive; in logged events
+///   and fdb entries a port number >= port_count() is a channel (to_string prints its name).
+/// Not supported (rejected or documented): port-channels on a switch that runs STP or RSTP
+/// (add_port_channel throws on such a switch: the engines' ports are the physical ports, and
+/// mapping a channel to one spanning tree port is not done yet); removing a channel; lacp
+/// members that the partner splits into different aggregators (every distributing member is
+/// used); no LACP min-links, no Marker protocol, no `auto`/`desirable` (PAgP).
+///
+/// Errors in configuration throw net::switch_error naming the switch, the port (or channel)
+/// and the rule.
 
 #include <array>
 #include <memory>
@@ -58,6 +106,7 @@
 #include "vnetsim/dev/link.hpp"
 #include "vnetsim/kernel/simulator.hpp"
 #include "vnetsim/net/fdb.hpp"
+#include "vnetsim/proto/lacp.hpp"
 #include "vnetsim/proto/rstp.hpp"
 #include "vnetsim/proto/stp.hpp"
 #include "vnetsim/wire/mac.hpp"
@@ -82,6 +131,30 @@ inline constexpr std::size_t max_switch_ports = 4096;
 enum class port_mode : std::uint8_t { access, trunk };
 /// Which spanning tree a switch runs.
 enum class stp_mode : std::uint8_t { none, stp, rstp };
+
+/// How a port-channel's members are bundled.
+enum class channel_mode : std::uint8_t {
+  on,    ///< static EtherChannel ("channel-group N mode on"): no protocol
+  lacp,  ///< LACP (802.1AX), active or passive, fast or slow rate
+};
+/// The fields the egress member choice hashes (see the file comment).
+enum class channel_hash : std::uint8_t { src_mac, dst_mac, src_dst_mac, src_dst_ip };
+/// Index of a port-channel within its switch (0-based, in the order added).
+using channel_id = std::uint16_t;
+/// Buckets of a channel's egress table (OVS BOND_BUCKETS is 256 too) [OVS].
+inline constexpr std::size_t channel_buckets = 256;
+
+struct port_channel_config {
+  std::string name;              ///< e.g. "Po1"; empty = "Po<index+1>"
+  std::vector<port_no> members;  ///< 1 or more distinct ports of the switch
+  channel_mode mode = channel_mode::on;
+  channel_hash hash = channel_hash::src_dst_mac;
+  /// lacp mode only: LACP_Activity and LACP_Timeout (fast = short_timeout: 1 s / 3 s;
+  /// slow = long_timeout: 30 s / 90 s [LK3AD]).
+  lacp::activity activity = lacp::activity::active;
+  lacp::lacp_timeout rate = lacp::lacp_timeout::long_timeout;
+  std::uint16_t port_priority = 0x8000;  ///< Actor_Port_Priority of every member
+};
 
 struct port_config {
   port_mode mode = port_mode::access;
@@ -112,6 +185,11 @@ struct switch_config {
   /// Address must be set (also the source MAC of the BPDUs).
   stp::bridge_config stp_bridge;
   rstp::bridge_config rstp_bridge;
+  /// LACP Actor_System_Priority and Actor_System (needed by lacp port-channels; the MAC
+  /// must be unicast and non-zero) and the engine's timers (802.1AX-2014 6.4.4 defaults).
+  std::uint16_t lacp_system_priority = 0x8000;
+  wire::mac_address lacp_system;
+  lacp::timer_config lacp_timers{};
 };
 
 /// Per-port counters, named after IF-MIB (RFC 2863) and BRIDGE-MIB (RFC 4188); visit()
@@ -167,11 +245,20 @@ struct switch_counters {
   std::uint64_t bpdus_in = 0;                ///< BPDUs handed to the spanning tree engine
   std::uint64_t bpdus_out = 0;               ///< BPDUs the engine transmitted (queued)
   std::uint64_t bpdus_bad = 0;               ///< to the STP group but not a valid BPDU
+  std::uint64_t lacpdus_in = 0;              ///< LACPDUs handed to the LACP engine
+  std::uint64_t lacpdus_out = 0;             ///< LACPDUs the engine transmitted (queued)
+  std::uint64_t lacpdus_bad = 0;             ///< slow-protocols frames that did not parse
+  std::uint64_t channel_not_collecting_drops = 0;  ///< in on an lacp member not collecting
+  std::uint64_t channel_down_drops = 0;      ///< unicast to a channel with no active member
 };
 
 /// A logged event of one switch.
 struct switch_event {
-  enum class kind : std::uint8_t { mac_flap, mac_pinned, port_up, port_down, power_off, power_on };
+  enum class kind : std::uint8_t {
+    mac_flap, mac_pinned, port_up, port_down, power_off, power_on,
+    channel_member_active,   ///< `port` joined the active members of channel port `other_port`
+    channel_member_inactive  ///< `port` left them (carrier, admin, LACP)
+  };
   kind what = kind::mac_flap;
   sim_time at;
   switch_id sw = 0;
@@ -187,7 +274,7 @@ inline constexpr std::size_t default_event_log_limit = 65536;
 /// All the switches of one simulated network.
 class switch_set {
  public:
-  /// Registers the arrival, carrier, carrier-detection and spanning tree timer event kinds
+  /// Registers the arrival, carrier, carrier-detection, spanning tree and LACP timer event kinds
   /// with `sim`. Without a frame pool, switches cannot run a spanning tree (their BPDUs
   /// need buffers): add() rejects stp_mode other than none.
   switch_set(kernel::simulator& sim, dev::link_set& links);
@@ -206,6 +293,29 @@ class switch_set {
   /// Binds a port to the end `side` of `link` (it transmits from that side). The port's
   /// carrier starts as the link's. Throws switch_error when the port is already attached.
   void attach(switch_id sw, port_no port, dev::link_id link, dev::link_side side);
+
+  /// Adds a port-channel (see the file comment); returns its index. Throws switch_error
+  /// (naming the switch, the channel and the rule) on no members, an unknown or repeated
+  /// port, a port already in a channel, members with different VLAN configuration, a switch
+  /// running STP/RSTP, or (lacp) no frame pool or a zero/multicast lacp_system. O(ports).
+  channel_id add_port_channel(switch_id sw, const port_channel_config& cfg);
+  std::size_t channel_count(switch_id sw) const;
+  const port_channel_config& channel_config(switch_id sw, channel_id ch) const;
+  /// The port number the fdb uses for the channel: port_count(sw) + ch.
+  port_no channel_port(switch_id sw, channel_id ch) const;
+  /// The channel a port belongs to, if any.
+  std::optional<channel_id> channel_of(switch_id sw, port_no port) const;
+  /// Active members in the fixed (ascending) order; empty = the channel is down.
+  std::span<const port_no> channel_active(switch_id sw, channel_id ch) const;
+  bool channel_up(switch_id sw, channel_id ch) const;
+  /// The member a frame with these header fields would leave by (nullopt: channel down).
+  /// `frame` is the whole frame as received (Ethernet header first). O(1).
+  std::optional<port_no> channel_member_for(switch_id sw, channel_id ch,
+                                            std::span<const std::byte> frame) const;
+  /// The switch's LACP engine (nullptr without lacp channels) and the engine port index of
+  /// a switch port (nullopt when the port is not an lacp member).
+  const lacp::engine* lacp_engine(switch_id sw) const;
+  std::optional<lacp::port_index> lacp_port(switch_id sw, port_no port) const;
 
   /// Runs one received frame through the switch (see the file comment). O(1) for unicast,
   /// O(ports) for a flood; no allocation.
@@ -242,6 +352,7 @@ class switch_set {
   std::string to_string(const switch_event& e) const;
 
  private:
+  static constexpr std::uint16_t no_channel = 0xffff;
   struct port {
     port_config cfg;
     std::array<std::uint64_t, 64> member{};  // bit v: VLAN v allowed
@@ -255,11 +366,22 @@ class switch_set {
     bool stp_learning = true;   // read-only on the frame path
     bool stp_forwarding = true;
     bool powered_down_link = false;  // set_power(false) took this link's carrier down
+    std::uint16_t channel = no_channel;  // the port-channel it belongs to
+    std::uint16_t lacp_index = no_channel;  // its lacp::engine port index
+    bool collecting = true;    // lacp row (always true outside lacp channels)
+    bool distributing = true;
+    bool channel_active = false;  // in its channel's active list
     std::uint32_t carrier_seq = 0;
     port_counters c;
 
     bool is_member(vlan_id v) const noexcept { return (member[v >> 6] >> (v & 63)) & 1u; }
     bool tags(vlan_id v) const noexcept { return trunk && v != pvid; }
+  };
+  struct channel {
+    port_channel_config cfg;
+    std::vector<port_no> members;  // ascending
+    std::vector<port_no> active;   // ascending; capacity = members.size()
+    std::array<port_no, channel_buckets> bucket{};  // valid when !active.empty()
   };
   struct sw {
     explicit sw(const switch_config& config) : cfg(config), table(config.fdb) {}
@@ -277,14 +399,34 @@ class switch_set {
     std::unique_ptr<rstp::sink> rstp_out;
     kernel::event_handle timer;          // the engine's pending deadline event
     std::optional<sim_time> timer_at;
+    std::vector<channel> channels;
+    std::unique_ptr<lacp::engine> lacp;
+    std::unique_ptr<lacp::sink> lacp_out;
+    std::vector<port_no> lacp_ports;  // engine port index -> switch port
+    kernel::event_handle lacp_timer;
+    std::optional<sim_time> lacp_timer_at;
   };
   friend class stp_sink_impl;
   friend class rstp_sink_impl;
+  friend class lacp_sink_impl;
 
   static void on_arrival(void* ctx, kernel::simulator& sim, const kernel::event& ev);
   static void on_carrier(void* ctx, kernel::simulator& sim, const kernel::event& ev);
   static void on_carrier_detect(void* ctx, kernel::simulator& sim, const kernel::event& ev);
   static void on_stp_timer(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  static void on_lacp_timer(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  /// (Re)creates the switch's LACP engine from its lacp channels and starts it.
+  void make_lacp_engine(switch_id id);
+  /// Copies the LACP table into the ports, rebuilds the channels, reschedules the deadline.
+  void after_lacp(switch_id id);
+  void lacp_receive(switch_id id, port_no n, std::span<const std::byte> frame);
+  void send_lacpdu(switch_id id, port_no n, const wire::lacp_repr& pdu);
+  /// Recomputes a channel's active members and buckets; flushes it when it goes down.
+  void rebuild_channel(switch_id id, std::uint16_t ch);
+  /// fold() of the channel's hash fields (see the file comment).
+  static std::uint8_t channel_hash_of(channel_hash h, std::span<const std::byte> frame,
+                                      wire::mac_address src, wire::mac_address dst,
+                                      std::size_t l3_offset, std::uint16_t l3_type) noexcept;
   /// (Re)creates and starts the switch's engine from its configuration.
   void make_engine(switch_id id);
   /// Copies the engine's per-port states into the frame path's flags, then reschedules
@@ -312,6 +454,7 @@ class switch_set {
   kernel::event_kind carrier_kind_ = 0;
   kernel::event_kind detect_kind_ = 0;
   kernel::event_kind stp_kind_ = 0;
+  kernel::event_kind lacp_kind_ = 0;
   std::vector<sw> switches_;
   std::vector<switch_event> events_;
   std::size_t event_limit_ = default_event_log_limit;
