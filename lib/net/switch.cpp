@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
+#include <span>
 #include <utility>
 
 #include "vnetsim/wire/bpdu.hpp"
@@ -25,6 +27,19 @@ constexpr bool is_reserved_group(wire::mac_address m) noexcept {
 }
 
 constexpr std::uint64_t detect_seq_mask = 0x7fff'ffffULL;
+
+/// The BPDU of an untagged frame to the STP group: 802.3 length-framed, LLC 42 42 03, then
+/// the BPDU (802.1D-2004 9.3) [CiscoBPDU]; nullopt when it is not a valid BPDU.
+std::optional<wire::bpdu_repr> parse_bpdu_frame(std::span<const std::byte> frame) {
+  const auto len = wire::get_u16(frame, wire::ethernet_frame_const::field::type);
+  const auto data = wire::length_framed_data(len, frame.subspan(wire::ethernet_header_len));
+  if (!data || data->size() < wire::llc_u_header_len) return std::nullopt;
+  const auto llc = wire::llc_repr::parse(*data);
+  if (!llc || *llc != wire::stp_llc) return std::nullopt;
+  const auto bpdu = wire::bpdu_repr::parse(data->subspan(wire::llc_u_header_len));
+  if (!bpdu) return std::nullopt;
+  return *bpdu;
+}
 
 /// The VLAN part of a port configuration, which every member of a channel must share.
 bool same_vlan_config(const port_config& a, const port_config& b) noexcept {
@@ -292,19 +307,7 @@ void switch_set::engine_port_enabled(switch_id id, port_no n, bool up) {
 
 void switch_set::engine_receive(switch_id id, port_no n, std::span<const std::byte> frame) {
   sw& s = switches_[id];
-  // 802.3 length-framed, LLC 42 42 03, then the BPDU (802.1D-2004 9.3) [CiscoBPDU].
-  const auto len = wire::get_u16(frame, wire::ethernet_frame_const::field::type);
-  const auto data = wire::length_framed_data(len, frame.subspan(wire::ethernet_header_len));
-  if (!data || data->size() < wire::llc_u_header_len) {
-    ++s.c.bpdus_bad;
-    return;
-  }
-  const auto llc = wire::llc_repr::parse(*data);
-  if (!llc || *llc != wire::stp_llc) {
-    ++s.c.bpdus_bad;
-    return;
-  }
-  const auto bpdu = wire::bpdu_repr::parse(data->subspan(wire::llc_u_header_len));
+  const auto bpdu = parse_bpdu_frame(frame);
   if (!bpdu) {
     ++s.c.bpdus_bad;
     return;
@@ -348,6 +351,7 @@ void switch_set::configure_port(switch_id id, port_no n, const port_config& cfg)
         "identical to the other members'", id, s.cfg.name, n, s.channels[p.channel].cfg.name));
   }
   apply_port_config(id, p, n, cfg);
+  if (!cfg.admin_up && p.err_disabled) clear_err_disabled_flag(id, n);  // as shutdown
   if (s.stp) {
     s.stp->set_port_edge(n, cfg.edge);
     if (cfg.path_cost != 0) s.stp->set_path_cost(n, cfg.path_cost, sim_->now(), *s.stp_out);
@@ -425,7 +429,7 @@ void switch_set::apply_carrier(switch_id id, port_no n, bool up) {
 void switch_set::update_oper(switch_id id, port_no n) {
   sw& s = switches_[id];
   port& p = s.ports[n];
-  const bool up = s.powered && p.cfg.admin_up && p.attached && p.carrier;
+  const bool up = s.powered && p.cfg.admin_up && !p.err_disabled && p.attached && p.carrier;
   if (up == p.oper_up) return;
   p.oper_up = up;
   if (!up) s.table.flush_port(n);
@@ -445,8 +449,37 @@ void switch_set::log(const switch_event& e) {
 
 void switch_set::set_admin(switch_id id, port_no n, bool up) {
   sw& s = at(id);
-  at(s, id, n).cfg.admin_up = up;
+  port& p = at(s, id, n);
+  p.cfg.admin_up = up;
+  if (!up && p.err_disabled) clear_err_disabled_flag(id, n);  // shutdown recovers it
   update_oper(id, n);
+}
+
+void switch_set::clear_err_disable(switch_id id, port_no n) {
+  sw& s = at(id);
+  if (!at(s, id, n).err_disabled) return;
+  clear_err_disabled_flag(id, n);
+  update_oper(id, n);
+}
+
+bool switch_set::port_err_disabled(switch_id id, port_no n) const {
+  const sw& s = at(id);
+  return at(s, id, n).err_disabled;
+}
+
+void switch_set::clear_err_disabled_flag(switch_id id, port_no n) {
+  switches_[id].ports[n].err_disabled = false;
+  log({switch_event::kind::err_disable_cleared, sim_->now(), id, n, n, 0, {}});
+}
+
+void switch_set::err_disable(switch_id id, port_no n, wire::mac_address src) {
+  sw& s = switches_[id];
+  port& p = s.ports[n];
+  if (p.err_disabled) return;
+  p.err_disabled = true;
+  ++s.c.bpdu_guard_err_disables;
+  log({switch_event::kind::err_disabled, sim_->now(), id, n, n, 0, src});
+  update_oper(id, n);  // down now: flushed, engine port disabled, port_down logged
 }
 
 void switch_set::set_power(switch_id id, bool on) {
@@ -468,7 +501,9 @@ void switch_set::set_power(switch_id id, bool on) {
       after_lacp(id);  // members stop collecting and distributing; timer cancelled
     }
   } else {
-    // A rebooted bridge starts from scratch; ports join as carrier returns.
+    // A rebooted bridge starts from scratch; ports join as carrier returns. The
+    // err-disabled state is not kept across a reload.
+    for (auto& p : s.ports) p.err_disabled = false;
     if (s.cfg.stp != stp_mode::none) make_engine(id);
     if (!s.lacp_ports.empty()) make_lacp_engine(id);
   }
@@ -556,6 +591,12 @@ std::string switch_set::to_string(const switch_event& e) const {
     case switch_event::kind::channel_member_inactive:
       return fmt::format("{} {}: port {} inactive in port-channel {}", e.at, n, e.port,
                          pn(e.other_port));
+    case switch_event::kind::err_disabled:
+      // The Cisco message's shape (Catalyst 4500 System Message Guide OL-13091-01).
+      return fmt::format("{} {}: %SPANTREE-2-BLOCK_BPDUGUARD: Received BPDU on port {} with BPDU "
+                         "Guard enabled. Disabling port.", e.at, n, e.port);
+    case switch_event::kind::err_disable_cleared:
+      return fmt::format("{} {}: port {} re-enabled from err-disable", e.at, n, e.port);
   }
   return {};
 }
@@ -636,7 +677,14 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
   }
 
   if (is_reserved_group(eth->dst)) [[unlikely]] {
-    // Never relayed (802.1D-2004 7.12.6); BPDUs go to the spanning tree engine.
+    // Never relayed (802.1D-2004 7.12.6); BPDUs go to the spanning tree engine, unless
+    // BPDU guard err-disables the port first (with or without an engine).
+    if (eth->dst == wire::stp_group_address && !in_tagged && ip.cfg.bpdu_guard) {
+      if (parse_bpdu_frame(data)) {
+        err_disable(id, in, eth->src);
+        return;
+      }
+    }
     if (eth->dst == wire::stp_group_address && !in_tagged && (s.stp || s.rstp)) {
       engine_receive(id, in, data);
     } else if (eth->dst == wire::slow_protocols_address && !in_tagged &&

@@ -43,11 +43,7 @@ config_error::config_error(std::string parameter, std::string value, std::string
       rule_(std::move(rule)) {}
 
 std::uint32_t default_path_cost(std::uint64_t speed_bps) noexcept {
-  // 802.1D-2004 Table 17-3: 20,000,000,000,000 / speed (b/s).
-  constexpr std::uint64_t numerator = 20'000'000'000'000ULL;
-  if (speed_bps == 0) return max_path_cost;
-  const std::uint64_t cost = numerator / speed_bps;
-  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(cost, min_path_cost, max_path_cost));
+  return proto::long_path_cost(speed_bps);  // 802.1D-2004 Table 17-3
 }
 
 namespace {

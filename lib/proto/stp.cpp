@@ -1,6 +1,7 @@
 // The 802.1D-1998 clause 8 spanning tree engine; procedures follow 8.6-8.8 by name.
 #include "vnetsim/proto/stp.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <tuple>
 
@@ -45,12 +46,18 @@ void check_bridge_priority(std::uint16_t priority) {
   }
 }
 
-void check_port(const port_config& pc, std::size_t index) {
+void check_port(const port_config& pc, std::size_t index, path_cost_method method) {
   if ((pc.priority & 0x0f) != 0) {
     fail(fmt::format("port {} priority {} is not a multiple of 16 in 0..240 (802.1D-2004 9.2.7)",
                      index, pc.priority));
   }
-  if (pc.path_cost < min_path_cost || pc.path_cost > max_path_cost) {
+  if (method == path_cost_method::ieee2004) {
+    if (pc.path_cost < proto::min_long_path_cost || pc.path_cost > proto::max_long_path_cost) {
+      fail(fmt::format("port {} path_cost {} is outside {}..{} (802.1D-2004 17.13.11, Table 17-3; "
+                       "path cost method ieee2004)",
+                       index, pc.path_cost, proto::min_long_path_cost, proto::max_long_path_cost));
+    }
+  } else if (pc.path_cost < min_path_cost || pc.path_cost > max_path_cost) {
     fail(fmt::format("port {} path_cost {} is outside {}..{} (802.1D-1998 8.5.5.3, Table 8-5)",
                      index, pc.path_cost, min_path_cost, max_path_cost));
   }
@@ -70,13 +77,11 @@ std::string_view to_string(port_state s) noexcept {
 }
 
 std::uint32_t default_path_cost(std::uint64_t speed_bps) noexcept {
-  // 802.1D-1998 Table 8-5, recommended values.
-  if (speed_bps >= 10'000'000'000ULL) return 2;
-  if (speed_bps >= 1'000'000'000ULL) return 4;
-  if (speed_bps >= 100'000'000ULL) return 19;
-  if (speed_bps >= 16'000'000ULL) return 62;
-  if (speed_bps >= 10'000'000ULL) return 100;
-  return 250;
+  return proto::short_path_cost(speed_bps);  // 802.1D-1998 Table 8-5
+}
+
+std::uint32_t default_path_cost(std::uint64_t speed_bps, path_cost_method method) noexcept {
+  return proto::default_path_cost(method, speed_bps);  // Table 8-5 or 802.1D-2004 Table 17-3
 }
 
 void validate_times(sim_time hello_time, sim_time max_age, sim_time forward_delay) {
@@ -125,9 +130,15 @@ engine::engine(const bridge_config& cfg, std::span<const port_config> ports) {
   bridge_forward_delay_ = forward_delay_ = cfg.forward_delay;
   hold_time_ = cfg.hold_time;
   message_age_increment_ = cfg.message_age_increment;
+  if (cfg.cost_method != path_cost_method::ieee1998 &&
+      cfg.cost_method != path_cost_method::ieee2004) {
+    fail(fmt::format("cost_method {} is neither ieee1998 nor ieee2004",
+                     static_cast<unsigned>(cfg.cost_method)));
+  }
+  cost_method_ = cfg.cost_method;
   ports_.reserve(ports.size());
   for (std::size_t i = 0; i < ports.size(); ++i) {
-    check_port(ports[i], i);
+    check_port(ports[i], i, cost_method_);
     port_info pi;
     pi.cfg = ports[i];
     pi.port_id = wire::port_id::make(ports[i].priority, static_cast<std::uint16_t>(i + 1));
@@ -253,7 +264,7 @@ void engine::set_port_priority(port_index p, std::uint8_t priority, sim_time now
   auto& pi = port_at(p);
   port_config pc = pi.cfg;
   pc.priority = priority;
-  check_port(pc, p);
+  check_port(pc, p, cost_method_);
   pi.cfg.priority = priority;
   // 8.8.5 Set Port Priority.
   const auto new_id = wire::port_id::make(priority, pi.port_id.number());
@@ -269,7 +280,7 @@ void engine::set_path_cost(port_index p, std::uint32_t cost, sim_time now, sink&
   auto& pi = port_at(p);
   port_config pc = pi.cfg;
   pc.path_cost = cost;
-  check_port(pc, p);
+  check_port(pc, p, cost_method_);
   // 8.8.6 Set Path Cost.
   pi.cfg.path_cost = cost;
   if (!started_) return;
@@ -490,7 +501,9 @@ void engine::root_selection() {
   } else {
     const auto& rp = ports_[*best];
     designated_root_ = rp.designated_root;
-    root_path_cost_ = rp.designated_cost + rp.cfg.path_cost;
+    // Saturating: long costs (up to 200,000,000 a hop) could pass the 32-bit field.
+    root_path_cost_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        std::uint64_t{rp.designated_cost} + rp.cfg.path_cost, 0xffff'ffffULL));
   }
 }
 

@@ -2,6 +2,7 @@
 // together through in-memory segments (point-to-point links and shared LANs) with a fixed
 // delay, and runs each engine's timers at its next_deadline in (time, engine id) order.
 #include "vnetsim/proto/stp.hpp"
+#include "vnetsim/proto/rstp.hpp"
 
 #include <doctest/doctest.h>
 
@@ -78,6 +79,7 @@ class network {
 
   sim_time delay = 1_ms;
   sim_time now = sim_time::zero();
+  stp::path_cost_method cost_method = stp::path_cost_method::ieee1998;  // of added bridges
   std::vector<std::unique_ptr<stp::engine>> engines;
   std::vector<std::unique_ptr<recorder>> sinks;
   std::vector<std::vector<std::optional<std::size_t>>> seg_of;
@@ -95,6 +97,7 @@ class network {
     stp::bridge_config cfg;
     cfg.address = wire::mac_address::from_u64(0x0200'0000'0000ULL | mac);
     cfg.priority = priority;
+    cfg.cost_method = cost_method;
     std::vector<stp::port_config> all;  // (not resize(): GCC 12 -O3 -Wstringop-overflow)
     for (std::size_t i = 0; i < nports; ++i) all.push_back(i < pcs.size() ? pcs[i] : stp::port_config{});
     const std::size_t id = engines.size();
@@ -953,4 +956,137 @@ TEST_CASE("stp: the spanning tree check itself catches loops and gaps") {
   g[x].set_port_admin_enabled(0, false, g.now, g.sink(x));
   g[y].set_port_admin_enabled(0, false, g.now, g.sink(y));
   CHECK(tree_error(g) == "segment 0 has no forwarding port");
+}
+
+TEST_CASE("stp: path cost tables of 802.1D-1998 (Table 8-5) and 802.1D-2004 (Table 17-3)") {
+  using stp::path_cost_method;
+  SUBCASE("1998 short costs, saturating at 2 from 10 Gb/s") {
+    CHECK(stp::default_path_cost(4'000'000, path_cost_method::ieee1998) == 250);
+    CHECK(stp::default_path_cost(10'000'000, path_cost_method::ieee1998) == 100);
+    CHECK(stp::default_path_cost(16'000'000, path_cost_method::ieee1998) == 62);
+    CHECK(stp::default_path_cost(100'000'000, path_cost_method::ieee1998) == 19);
+    CHECK(stp::default_path_cost(1'000'000'000, path_cost_method::ieee1998) == 4);
+    CHECK(stp::default_path_cost(10'000'000'000ULL, path_cost_method::ieee1998) == 2);
+    CHECK(stp::default_path_cost(100'000'000'000ULL, path_cost_method::ieee1998) == 2);
+    CHECK(stp::default_path_cost(0, path_cost_method::ieee1998) == 250);
+  }
+  SUBCASE("2004 long costs: 20,000,000,000,000 / speed in b/s") {
+    CHECK(stp::default_path_cost(100'000, path_cost_method::ieee2004) == 200'000'000);
+    CHECK(stp::default_path_cost(1'000'000, path_cost_method::ieee2004) == 20'000'000);
+    CHECK(stp::default_path_cost(10'000'000, path_cost_method::ieee2004) == 2'000'000);
+    CHECK(stp::default_path_cost(100'000'000, path_cost_method::ieee2004) == 200'000);
+    CHECK(stp::default_path_cost(1'000'000'000, path_cost_method::ieee2004) == 20'000);
+    CHECK(stp::default_path_cost(10'000'000'000ULL, path_cost_method::ieee2004) == 2'000);
+    CHECK(stp::default_path_cost(100'000'000'000ULL, path_cost_method::ieee2004) == 200);
+    CHECK(stp::default_path_cost(1'000'000'000'000ULL, path_cost_method::ieee2004) == 20);
+    CHECK(stp::default_path_cost(10'000'000'000'000ULL, path_cost_method::ieee2004) == 2);
+    CHECK(stp::default_path_cost(0, path_cost_method::ieee2004) == 200'000'000);
+    CHECK(stp::default_path_cost(1'000, path_cost_method::ieee2004) == 200'000'000);  // clamped
+  }
+  SUBCASE("one table: stp's 2004 costs are rstp's") {
+    for (std::uint64_t speed : {0ULL, 10'000'000ULL, 100'000'000ULL, 1'000'000'000ULL,
+                                2'500'000'000ULL, 10'000'000'000ULL, 40'000'000'000ULL,
+                                100'000'000'000ULL, 100'000'000'000'000ULL}) {
+      CHECK(stp::default_path_cost(speed, path_cost_method::ieee2004) ==
+            rstp::default_path_cost(speed));
+      CHECK(stp::default_path_cost(speed, path_cost_method::ieee1998) ==
+            stp::default_path_cost(speed));
+    }
+    CHECK(stp::max_long_path_cost == rstp::max_path_cost);
+  }
+  SUBCASE("the range check follows the method") {
+    stp::bridge_config cfg;
+    std::vector<stp::port_config> ports(2);
+    ports[1].path_cost = 200'000;
+    CHECK_THROWS_WITH_AS(stp::engine(cfg, ports),
+                         "stp: port 1 path_cost 200000 is outside 1..65535 (802.1D-1998 8.5.5.3, "
+                         "Table 8-5)",
+                         stp::config_error);
+    cfg.cost_method = path_cost_method::ieee2004;
+    stp::engine e{cfg, ports};
+    CHECK(e.cost_method() == path_cost_method::ieee2004);
+    CHECK(e.config(1).path_cost == 200'000);
+    capture out;
+    CHECK_NOTHROW(e.set_path_cost(0, 200'000'000, 0_s, out));
+    CHECK(e.config(0).path_cost == 200'000'000);
+    CHECK_THROWS_WITH_AS(e.set_path_cost(0, 200'000'001, 0_s, out),
+                         "stp: port 0 path_cost 200000001 is outside 1..200000000 (802.1D-2004 "
+                         "17.13.11, Table 17-3; path cost method ieee2004)",
+                         stp::config_error);
+    CHECK_THROWS_AS(e.set_path_cost(0, 0, 0_s, out), stp::config_error);
+    CHECK(e.config(0).path_cost == 200'000'000);  // unchanged after the failed calls
+  }
+}
+
+TEST_CASE("stp: the path cost method decides the root port (1998 saturates at 10 Gb/s)") {
+  // r (root) -- b directly over 10 Gb/s; r -- a -- b over two 100 Gb/s links.
+  //   1998: direct 2 < via a 2 + 2 = 4         -> b's root port is the direct link (0).
+  //   2004: direct 2,000 > via a 200 + 200 = 400 -> b's root port is towards a (1).
+  const std::uint64_t ten_g = 10'000'000'000ULL, hundred_g = 100'000'000'000ULL;
+  for (const auto method : {stp::path_cost_method::ieee1998, stp::path_cost_method::ieee2004}) {
+    CAPTURE(proto::to_string(method));
+    network n;
+    n.cost_method = method;
+    auto cost = [&](std::uint64_t speed) {
+      stp::port_config pc;
+      pc.path_cost = stp::default_path_cost(speed, method);
+      return pc;
+    };
+    const auto r = n.add_bridge(1, 2, 4096, {cost(ten_g), cost(hundred_g)});
+    const auto a = n.add_bridge(2, 2, stp::default_bridge_priority, {cost(hundred_g), cost(hundred_g)});
+    const auto b = n.add_bridge(3, 2, stp::default_bridge_priority, {cost(ten_g), cost(hundred_g)});
+    n.link(r, 0, b, 0);
+    n.link(r, 1, a, 0);
+    n.link(a, 1, b, 1);
+    n.start();
+    n.run_until(60_s);
+    CHECK(n[r].is_root_bridge());
+    CHECK(n[a].root_port() == stp::port_index{0});
+    CHECK(tree_error(n) == "");
+    if (method == stp::path_cost_method::ieee1998) {
+      CHECK(n[b].root_port() == stp::port_index{0});
+      CHECK(n[b].root_path_cost() == 2);
+      CHECK(n.role(b, 1) == port_role::alternate);  // a (cost 2, lower ID) is designated
+      CHECK(stp::forwards(n.st(b, 0)));
+      CHECK_FALSE(stp::forwards(n.st(b, 1)));
+    } else {
+      CHECK(n[b].root_port() == stp::port_index{1});
+      CHECK(n[b].root_path_cost() == 400);
+      CHECK(n.role(b, 0) == port_role::alternate);  // r's designated port is better than b's
+      CHECK(stp::forwards(n.st(b, 1)));
+      CHECK_FALSE(stp::forwards(n.st(b, 0)));
+      // The long cost travels in the 32-bit Root Path Cost of a's Config BPDUs.
+      bool seen = false;
+      for (const auto& t : n.txs) {
+        seen = seen || (t.bridge == a && t.port == 1 && t.bpdu.type == wire::bpdu_type::config &&
+                        t.bpdu.root_path_cost == 200);
+      }
+      CHECK(seen);
+    }
+  }
+}
+
+TEST_CASE("stp: long path costs beyond 16 bits travel in the 32-bit Root Path Cost") {
+  stp::bridge_config cfg;
+  cfg.address = wire::mac_address::from_u64(0x0200'0000'0009ULL);
+  cfg.cost_method = stp::path_cost_method::ieee2004;
+  std::vector<stp::port_config> ports(2);
+  ports[0].path_cost = stp::default_path_cost(10'000'000, cfg.cost_method);  // 2,000,000
+  ports[1].path_cost = 200'000'000;
+  stp::engine e{cfg, ports};
+  capture out;
+  e.set_port_enabled(0, true, 0_s, out);
+  e.set_port_enabled(1, true, 0_s, out);
+  e.start(0_s, out);
+  e.on_timer(1_s, out);
+  out.sent.clear();
+  e.on_pdu(0, config_bpdu(bid(4096, 1), 4'294'000'000U, bid(32768, 2), 0x8001), 1_s, out);
+  CHECK(e.root_port() == stp::port_index{0});
+  CHECK(e.root_path_cost() == 0xffff'ffffU);  // 4,294,000,000 + 2,000,000 saturates
+  REQUIRE_FALSE(out.sent.empty());
+  CHECK(out.sent[0].second.root_path_cost == 0xffff'ffffU);
+  e.on_pdu(1, config_bpdu(bid(4096, 1), 100'000'000, bid(32768, 3), 0x8001), 1_s, out);
+  // 100,000,000 + 200,000,000 = 300,000,000 beats the saturated 4,294,967,295.
+  CHECK(e.root_port() == stp::port_index{1});
+  CHECK(e.root_path_cost() == 300'000'000U);
 }

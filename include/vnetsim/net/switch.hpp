@@ -88,6 +88,23 @@
 /// members that the partner splits into different aggregators (every distributing member is
 /// used); no LACP min-links, no Marker protocol, no `auto`/`desirable` (PAgP).
 ///
+/// BPDU guard (port_config::bpdu_guard; Cisco "spanning-tree bpduguard enable"; message and
+/// recovery per the Cisco Catalyst 4500 IOS System Message Guide OL-13091-01,
+/// SPANTREE-2-BLOCK_BPDUGUARD: "the interface was administratively shut down", re-enabled
+/// with "no shutdown"):
+/// a valid untagged BPDU (to 01:80:C2:00:00:00, LLC 42 42 03, a Config, TCN or RST BPDU)
+/// received on a guarded port puts that port into the err-disabled state at that instant,
+/// whatever the switch's spanning tree (none, STP or RSTP): the BPDU is not handed to the
+/// engine; the port goes operationally down (fdb entries flushed, the engine's port
+/// disabled, port_down logged) so that it neither receives nor sends; the switch logs
+/// err_disabled ("%SPANTREE-2-BLOCK_BPDUGUARD: ...") and counts bpdu_guard_err_disables.
+/// As with Cisco's interface-level command, the guard acts on any port where it is set, not
+/// only on edge (portfast) ports; it is meant for edge ports. The port stays down until
+/// re-enabled by configuration: set_admin(off) then set_admin(on) (shutdown / no shutdown),
+/// configure_port with admin_up false, or clear_err_disable(); power off and on also clears
+/// it. There is no automatic recovery timer (Cisco "errdisable recovery" is off by default).
+/// Like set_admin, err-disable does not drop the link's carrier: the peer is not told.
+///
 /// Errors in configuration throw net::switch_error naming the switch, the port (or channel)
 /// and the rule.
 
@@ -170,6 +187,8 @@ struct port_config {
   bool edge = false;
   /// Spanning tree path cost; 0 = the engine's default.
   std::uint32_t path_cost = 0;
+  /// BPDU guard: a received BPDU err-disables the port (see the file comment).
+  bool bpdu_guard = false;
 };
 
 struct switch_config {
@@ -250,6 +269,7 @@ struct switch_counters {
   std::uint64_t lacpdus_bad = 0;             ///< slow-protocols frames that did not parse
   std::uint64_t channel_not_collecting_drops = 0;  ///< in on an lacp member not collecting
   std::uint64_t channel_down_drops = 0;      ///< unicast to a channel with no active member
+  std::uint64_t bpdu_guard_err_disables = 0; ///< ports err-disabled by BPDU guard
 };
 
 /// A logged event of one switch.
@@ -257,7 +277,9 @@ struct switch_event {
   enum class kind : std::uint8_t {
     mac_flap, mac_pinned, port_up, port_down, power_off, power_on,
     channel_member_active,   ///< `port` joined the active members of channel port `other_port`
-    channel_member_inactive  ///< `port` left them (carrier, admin, LACP)
+    channel_member_inactive,  ///< `port` left them (carrier, admin, LACP)
+    err_disabled,         ///< BPDU guard err-disabled `port`; `mac` is the BPDU's source
+    err_disable_cleared,  ///< `port` left the err-disabled state by configuration
   };
   kind what = kind::mac_flap;
   sim_time at;
@@ -321,8 +343,14 @@ class switch_set {
   /// O(ports) for a flood; no allocation.
   void receive(switch_id sw, port_no port, dev::frame_ref frame);
 
-  /// Administrative up/down (shutdown / no shutdown).
+  /// Administrative up/down (shutdown / no shutdown). Going down clears an err-disabled
+  /// state, so that shutdown then no shutdown re-enables an err-disabled port.
   void set_admin(switch_id sw, port_no port, bool up);
+  /// Re-enables a port err-disabled by BPDU guard (no-op otherwise); it comes up if it is
+  /// admin up, attached and has carrier.
+  void clear_err_disable(switch_id sw, port_no port);
+  /// The port is err-disabled (by BPDU guard).
+  bool port_err_disabled(switch_id sw, port_no port) const;
   /// Powers a whole switch off (fdb cleared, frames dropped, carrier down on its links) or on.
   void set_power(switch_id sw, bool on);
   /// Frames of this EtherType (after any tag) are swallowed; nullopt ends the fault.
@@ -363,6 +391,7 @@ class switch_set {
     dev::link_side side = dev::link_side::a;
     bool carrier = false;       // as detected (after link_detect_delay)
     bool oper_up = false;
+    bool err_disabled = false;  // BPDU guard fired; cleared only by configuration
     bool stp_learning = true;   // read-only on the frame path
     bool stp_forwarding = true;
     bool powered_down_link = false;  // set_power(false) took this link's carrier down
@@ -435,6 +464,10 @@ class switch_set {
   void engine_port_enabled(switch_id id, port_no n, bool up);
   void engine_receive(switch_id id, port_no n, std::span<const std::byte> frame);
   void send_bpdu(switch_id id, port_no n, const wire::bpdu_repr& bpdu);
+  /// BPDU guard fired on port n (a BPDU from `src`): err-disable, log, count.
+  void err_disable(switch_id id, port_no n, wire::mac_address src);
+  /// Leaves the err-disabled state (logged); the caller updates the operational state.
+  void clear_err_disabled_flag(switch_id id, port_no n);
 
   sw& at(switch_id id);
   const sw& at(switch_id id) const;

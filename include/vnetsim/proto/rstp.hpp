@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vnetsim/proto/path_cost.hpp"
 #include "vnetsim/proto/port_role.hpp"
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/wire/bpdu.hpp"
@@ -101,13 +102,14 @@ inline constexpr std::uint16_t default_bridge_priority = 32768;
 /// Port Priority 128 in steps of 16, 0-240 (802.1D-2004 17.13.10, Table 17-2).
 inline constexpr std::uint8_t default_port_priority = 128;
 /// Port Path Cost range 1-200,000,000 (802.1D-2004 17.13.11, Table 17-3).
-inline constexpr std::uint32_t min_path_cost = 1, max_path_cost = 200'000'000;
+inline constexpr std::uint32_t min_path_cost = proto::min_long_path_cost,
+                               max_path_cost = proto::max_long_path_cost;
 /// Force Protocol Version (17.13.4): 0 = STP compatibility, 2 = RSTP (the default).
 inline constexpr std::uint8_t force_version_stp = 0, force_version_rstp = 2;
 
 /// Recommended Port Path Cost, 802.1D-2004 Table 17-3: 20,000,000,000,000 / speed in b/s
 /// (100 Mb/s 200,000; 1 Gb/s 20,000; 10 Gb/s 2,000), clamped to 1-200,000,000; speed 0
-/// (unknown) gives 200,000,000.
+/// (unknown) gives 200,000,000. The table lives in proto/path_cost.hpp (shared with stp).
 std::uint32_t default_path_cost(std::uint64_t speed_bps) noexcept;
 
 /// Checks the bridge times: each in its Table 17-1 range, a whole number of 1/256 s (the

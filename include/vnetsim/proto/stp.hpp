@@ -21,6 +21,12 @@
 ///   stays an edge port; a superior BPDU blocks it like any other port.
 /// - RST BPDUs (type 0x02) are ignored, as an 802.1D-1998 bridge does (9.3.4 knows only
 ///   types 0x00 and 0x80); an RSTP neighbour falls back to STP when it sees our BPDUs.
+/// - Path costs (bridge_config::cost_method): the 802.1D-1998 Table 8-5 short costs
+///   (1-65535, the default) or the 802.1D-2004 Table 17-3 long costs (1-200,000,000, as
+///   Cisco's "spanning-tree pathcost method long"); the Root Path Cost field of a Config BPDU
+///   is 32 bits (802.1D-1998 9.2.5), so long costs travel unchanged. port_config::path_cost
+///   defaults to 19 whatever the method: with ieee2004 set each port's cost (e.g.
+///   default_path_cost(speed, method)). A root path cost that would pass 2^32-1 saturates.
 /// - Config BPDUs whose Bridge and Port Identifiers equal our own transmitting port's are
 ///   discarded (802.1D-2004 9.3.4 a), a port looped back to itself).
 
@@ -33,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vnetsim/proto/path_cost.hpp"
 #include "vnetsim/proto/port_role.hpp"
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/wire/bpdu.hpp"
@@ -88,13 +95,23 @@ inline constexpr sim_time default_message_age_increment = sim_time::from_s(1);
 inline constexpr std::uint16_t default_bridge_priority = 32768;
 /// Port Priority 128 (802.1D-1998 Table 8-4), steps of 16 (802.1D-2004 9.2.7).
 inline constexpr std::uint8_t default_port_priority = 128;
-/// Path Cost range 1-65535 (802.1D-1998 8.5.5.3, Table 8-5).
-inline constexpr std::uint32_t min_path_cost = 1, max_path_cost = 65535;
+/// Path Cost range 1-65535 (802.1D-1998 8.5.5.3, Table 8-5), the ieee1998 method's.
+inline constexpr std::uint32_t min_path_cost = proto::min_short_path_cost,
+                               max_path_cost = proto::max_short_path_cost;
+/// Path Cost range 1-200,000,000 under the ieee2004 method (802.1D-2004 17.13.11, Table 17-3).
+inline constexpr std::uint32_t max_long_path_cost = proto::max_long_path_cost;
+
+/// Which path cost table the bridge uses (proto/path_cost.hpp).
+using proto::path_cost_method;
 
 /// Recommended Path Cost for a link speed, 802.1D-1998 Table 8-5: 4 Mb/s 250, 10 Mb/s 100,
 /// 16 Mb/s 62, 100 Mb/s 19, 1 Gb/s 4, 10 Gb/s (and faster) 2. A speed between two rows
 /// takes the slower row's cost; below 4 Mb/s (and 0, unknown) gives 250.
 std::uint32_t default_path_cost(std::uint64_t speed_bps) noexcept;
+/// Recommended Path Cost under `method`: Table 8-5 above (ieee1998) or 802.1D-2004
+/// Table 17-3, 20,000,000,000,000 / speed in b/s (ieee2004: 10 Mb/s 2,000,000; 100 Mb/s
+/// 200,000; 1 Gb/s 20,000; 10 Gb/s 2,000), the same table as rstp::default_path_cost.
+std::uint32_t default_path_cost(std::uint64_t speed_bps, path_cost_method method) noexcept;
 
 /// Checks the three bridge times: each within its 802.1D-1998 Table 8-3 range, a whole
 /// number of 1/256 s (the BPDU unit, 9.2.8), and 2*(Forward Delay - 1 s) >= Max Age >=
@@ -111,6 +128,8 @@ struct bridge_config {
   sim_time forward_delay = default_forward_delay;     ///< Bridge Forward Delay (8.5.3.10)
   sim_time hold_time = default_hold_time;             ///< Hold Time (8.5.3.14), > 0
   sim_time message_age_increment = default_message_age_increment;  ///< >= 0
+  /// The path cost table, and with it the allowed range of port_config::path_cost.
+  path_cost_method cost_method = path_cost_method::ieee1998;
 };
 
 /// Port parameters set by management (802.1D-1998 8.5.5.1-8.5.5.3, 8.8.5-8.8.7).
@@ -180,7 +199,7 @@ class engine {
   void set_bridge_priority(std::uint16_t priority, sim_time now, sink& out);
   /// Set Port Priority (8.8.5). Throws config_error.
   void set_port_priority(port_index port, std::uint8_t priority, sim_time now, sink& out);
-  /// Set Path Cost (8.8.6). Throws config_error.
+  /// Set Path Cost (8.8.6): 1-65535, or 1-200,000,000 under ieee2004. Throws config_error.
   void set_path_cost(port_index port, std::uint32_t cost, sim_time now, sink& out);
   /// Set Bridge Hello Time, Max Age and Forward Delay together (8.8.4), checked by
   /// validate_times. A root bridge uses them at once; others keep the root's values.
@@ -196,6 +215,7 @@ class engine {
   std::size_t port_count() const noexcept { return ports_.size(); }
 
   wire::bridge_id bridge_id() const noexcept { return bridge_id_; }
+  path_cost_method cost_method() const noexcept { return cost_method_; }
   wire::bridge_id designated_root() const noexcept { return designated_root_; }
   std::uint32_t root_path_cost() const noexcept { return root_path_cost_; }
   /// The Root Port, nullopt on the root bridge.
@@ -307,6 +327,7 @@ class engine {
   bool topology_change_ = false;               // 8.5.3.12
   sim_time hold_time_;                         // 8.5.3.14
   sim_time message_age_increment_;
+  path_cost_method cost_method_ = path_cost_method::ieee1998;
   // Bridge timers, 8.5.4.
   timer hello_timer_;                          // 8.5.4.1
   timer tcn_timer_;                            // 8.5.4.2
