@@ -14,12 +14,6 @@ fdb::fdb(const fdb_config& cfg) : cfg_(cfg) {
   shift_ = static_cast<unsigned>(64 - std::countr_zero(n));
 }
 
-std::size_t fdb::probe(std::uint64_t key) const noexcept {
-  std::size_t i = home(key);
-  while (table_[i].key != 0 && table_[i].key != key) i = (i + 1) & mask_;
-  return i;
-}
-
 void fdb::erase_at(std::size_t i) noexcept {
   // Backward-shift deletion (Knuth 6.4 Algorithm R): move later entries of the cluster
   // into the hole when their home position allows it.
@@ -40,11 +34,7 @@ void fdb::erase_at(std::size_t i) noexcept {
   --size_;
 }
 
-learn_result fdb::learn(vlan_id vlan, wire::mac_address mac, port_no port,
-                        sim_time now) noexcept {
-  const std::uint64_t key = key_of(vlan, mac);
-  const std::size_t i = probe(key);
-  slot& s = table_[i];
+learn_result fdb::learn_slow(std::uint64_t key, slot& s, port_no port, sim_time now) noexcept {
   if (s.key == 0) {
     if (size_ >= cfg_.capacity) {
       ++stats_.table_full;
@@ -90,17 +80,6 @@ learn_result fdb::learn(vlan_id vlan, wire::mac_address mac, port_no port,
     }
   }
   return {learn_result::kind::moved, old, pinned};
-}
-
-std::optional<port_no> fdb::lookup(vlan_id vlan, wire::mac_address mac, sim_time now) noexcept {
-  const std::size_t i = probe(key_of(vlan, mac));
-  if (table_[i].key == 0) return std::nullopt;
-  if (expired(table_[i], now)) {
-    ++stats_.aged;
-    erase_at(i);
-    return std::nullopt;
-  }
-  return table_[i].port;
 }
 
 std::optional<port_no> fdb::peek(vlan_id vlan, wire::mac_address mac) const noexcept {

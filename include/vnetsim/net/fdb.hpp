@@ -87,10 +87,30 @@ class fdb {
   explicit fdb(const fdb_config& cfg = {});
 
   /// Learns that `mac` on `vlan` was seen on `port` at `now`. Expected O(1).
-  learn_result learn(vlan_id vlan, wire::mac_address mac, port_no port, sim_time now) noexcept;
+  /// The common case (an address seen again on its port) is inline: an out-of-line call
+  /// returning these small structs made GCC 12 round-trip them through the stack.
+  learn_result learn(vlan_id vlan, wire::mac_address mac, port_no port, sim_time now) noexcept {
+    const std::uint64_t key = key_of(vlan, mac);
+    slot& s = table_[probe(key)];
+    if (s.key == key && s.port == port && !expired(s, now)) [[likely]] {
+      s.last_seen = now;
+      ++stats_.refreshed;
+      return {learn_result::kind::refreshed, port, false};
+    }
+    return learn_slow(key, s, port, now);
+  }
   /// The port `mac` on `vlan` was learned on, or nullopt (never learned, or aged out: the
   /// expired entry is erased). Expected O(1).
-  std::optional<port_no> lookup(vlan_id vlan, wire::mac_address mac, sim_time now) noexcept;
+  std::optional<port_no> lookup(vlan_id vlan, wire::mac_address mac, sim_time now) noexcept {
+    const std::size_t i = probe(key_of(vlan, mac));
+    if (table_[i].key == 0) return std::nullopt;
+    if (expired(table_[i], now)) [[unlikely]] {
+      ++stats_.aged;
+      erase_at(i);
+      return std::nullopt;
+    }
+    return table_[i].port;
+  }
   /// The same without ageing or erasing (for tests and reports).
   std::optional<port_no> peek(vlan_id vlan, wire::mac_address mac) const noexcept;
 
@@ -135,7 +155,13 @@ class fdb {
     return now - s.last_seen >= ageing_time_in_force() && now >= s.pinned_until;
   }
   /// Index of `key`'s slot, or of the empty slot where it would go.
-  std::size_t probe(std::uint64_t key) const noexcept;
+  std::size_t probe(std::uint64_t key) const noexcept {
+    std::size_t i = home(key);
+    while (table_[i].key != 0 && table_[i].key != key) i = (i + 1) & mask_;
+    return i;
+  }
+  /// learn() for everything but a refresh: `s` is the slot probe() found for `key`.
+  learn_result learn_slow(std::uint64_t key, slot& s, port_no port, sim_time now) noexcept;
   /// Backward-shift deletion at index i.
   void erase_at(std::size_t i) noexcept;
   template <class Pred>
