@@ -94,7 +94,8 @@ struct nic_work_stats {
   std::uint64_t sw_cpu_ns = 0;
 };
 
-/// Interface counters named as in IF-MIB (RFC 2863) and EtherLike-MIB (RFC 3635).
+/// Interface counters named as in IF-MIB (RFC 2863). FCS errors are counted by the link
+/// (link_direction_stats::fcs_errors), which is where a corrupted frame is dropped.
 struct nic_stats {
   std::uint64_t ifInOctets = 0;
   std::uint64_t ifInUcastPkts = 0;
@@ -108,7 +109,6 @@ struct nic_stats {
   std::uint64_t ifOutBroadcastPkts = 0;
   std::uint64_t ifOutDiscards = 0;  ///< link down, queue full, or a super-frame the NIC cannot segment
   std::uint64_t ifOutErrors = 0;    ///< malformed frames handed to transmit
-  std::uint64_t dot3StatsFCSErrors = 0;  ///< counted by the link, mirrored here by the owner if wanted
   std::uint64_t copies = 0;        ///< frames copied to edit a shared buffer
   std::uint64_t link_changes = 0;  ///< link state changes as the NIC saw them
 };
