@@ -1,0 +1,448 @@
+// The TCP engine with no kernel: state by state against a hand-driven peer (smoltcp
+// style), then pairs of engines joined by tcp_harness.hpp's delayed path with scripted
+// losses. Times are exact nanoseconds of the model.
+#include "vnetsim/traffic/tcp.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../kernel/alloc_counter.hpp"
+#include "tcp_harness.hpp"
+
+using namespace vnetsim;
+using namespace vnetsim::literals;
+using namespace vnetsim::test_tcp;
+
+namespace {
+
+constexpr std::uint32_t iss_a = 1000;
+constexpr std::uint32_t iss_b = 5000;
+
+/// A connection from A to a hand-driven peer B, with its sink.
+struct solo {
+  tcp::connection c;
+  capture_sink s;
+  explicit solo(const tcp::config& cfg = {}) : c(cfg, ep_a, ep_b, iss_a) {}
+  void rx(const wire::tcp_repr& seg, sim_time now, std::uint64_t off = 0, std::size_t len = 0) {
+    c.on_segment(seg, pattern(off, len), now, s);
+  }
+  const tx& last() const { return s.txs.back(); }
+};
+
+/// `solo` taken to ESTABLISHED by an active open: SYN at 0, SYN-ACK at 10 ms with MSS
+/// `peer_mss` and no window scale. Peer ISS is iss_b; our data offset k has seq iss_a+1+k.
+solo established_active(const tcp::config& cfg = {}, std::uint16_t peer_mss = 1460,
+                        std::uint16_t peer_window = 65535) {
+  solo x(cfg);
+  x.c.open_active(0_ms, x.s);
+  auto synack = segment(iss_b, iss_a + 1, tcp_flags::syn | tcp_flags::ack, peer_window);
+  synack.mss = peer_mss;
+  x.rx(synack, 10_ms);
+  REQUIRE(x.c.current_state() == state::established);
+  x.s.txs.clear();
+  return x;
+}
+
+std::uint32_t a_seq(std::uint64_t off) { return iss_a + 1 + static_cast<std::uint32_t>(off); }
+std::uint32_t b_seq(std::uint64_t off) { return iss_b + 1 + static_cast<std::uint32_t>(off); }
+
+}  // namespace
+
+TEST_CASE("tcp: state names are RFC 9293's") {
+  CHECK(tcp::to_string(state::closed) == "CLOSED");
+  CHECK(tcp::to_string(state::listen) == "LISTEN");
+  CHECK(tcp::to_string(state::syn_sent) == "SYN-SENT");
+  CHECK(tcp::to_string(state::syn_received) == "SYN-RECEIVED");
+  CHECK(tcp::to_string(state::established) == "ESTABLISHED");
+  CHECK(tcp::to_string(state::fin_wait_1) == "FIN-WAIT-1");
+  CHECK(tcp::to_string(state::fin_wait_2) == "FIN-WAIT-2");
+  CHECK(tcp::to_string(state::close_wait) == "CLOSE-WAIT");
+  CHECK(tcp::to_string(state::closing) == "CLOSING");
+  CHECK(tcp::to_string(state::last_ack) == "LAST-ACK");
+  CHECK(tcp::to_string(state::time_wait) == "TIME-WAIT");
+}
+
+TEST_CASE("tcp: configuration and API errors name the rule") {
+  tcp::config c;
+  c.mss = 10;
+  CHECK_THROWS_WITH_AS(c.validate(), "tcp::config: mss 10 is below 64 bytes", tcp::tcp_error);
+  c = {};
+  c.delayed_ack = 500_ms;
+  CHECK_THROWS_WITH_AS(c.validate(), "tcp::config: delayed_ack 0.5s must be in [0, 0.5s) (RFC 5681 4.2)",
+                       tcp::tcp_error);
+  c = {};
+  c.max_rto = 100_ms;
+  CHECK_THROWS_AS(tcp::connection(c, ep_a, ep_b, 1), tcp::tcp_error);
+  c = {};
+  c.recv_buffer = 1u << 31;
+  CHECK_THROWS_WITH_AS(c.validate(), "tcp::config: recv_buffer 2147483648 exceeds 65535 << 14 (RFC 7323 2.3)",
+                       tcp::tcp_error);
+
+  solo x;
+  CHECK_THROWS_WITH_AS(x.c.send(10, 0_ms, x.s), "tcp::connection::send: connection not open (state CLOSED)",
+                       tcp::tcp_error);
+  CHECK_THROWS_WITH_AS(x.c.close(0_ms, x.s), "tcp::connection::close: connection does not exist (state CLOSED)",
+                       tcp::tcp_error);
+  x.c.open_active(0_ms, x.s);
+  CHECK_THROWS_WITH_AS(x.c.listen(0_ms, x.s), "tcp::connection::listen: connection already exists (state SYN-SENT)",
+                       tcp::tcp_error);
+  auto y = established_active();
+  y.c.close(1_s, y.s);
+  CHECK_THROWS_WITH_AS(y.c.send(1, 1_s, y.s), "tcp::connection::send: connection closing (state FIN-WAIT-1)",
+                       tcp::tcp_error);
+  CHECK_THROWS_WITH_AS(y.c.close(1_s, y.s), "tcp::connection::close: connection closing (state FIN-WAIT-1)",
+                       tcp::tcp_error);
+}
+
+TEST_CASE("tcp: payload pattern") {
+  std::vector<std::byte> v(70000);
+  tcp::fill_payload(v, 65000);
+  for (std::size_t i = 0; i < v.size(); ++i) REQUIRE(v[i] == tcp::payload_pattern(65000 + i));
+  CHECK(tcp::payload_matches(v, 65000));
+  CHECK_FALSE(tcp::payload_matches(v, 65000 + 1460));  // misplaced by one MSS
+  v[1234] ^= std::byte{1};
+  CHECK_FALSE(tcp::payload_matches(v, 65000));
+}
+
+TEST_CASE("tcp: one state at a time, against a hand-driven peer") {
+  SUBCASE("CLOSED answers with RST") {
+    solo x;
+    x.rx(segment(77, 0, tcp_flags::syn), 1_ms);  // ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><RST,ACK>
+    REQUIRE(x.s.txs.size() == 1);
+    CHECK(x.last().seg.flags == (tcp_flags::rst | tcp_flags::ack));
+    CHECK(x.last().seg.seq == 0);
+    CHECK(x.last().seg.ack == 78);
+    x.rx(segment(77, 4242, tcp_flags::ack), 2_ms);  // ACK on: <SEQ=SEG.ACK><CTL=RST>
+    REQUIRE(x.s.txs.size() == 2);
+    CHECK(x.last().seg.flags == tcp_flags::rst);
+    CHECK(x.last().seg.seq == 4242);
+    x.rx(segment(77, 0, tcp_flags::rst), 3_ms);  // a RST is never answered
+    CHECK(x.s.txs.size() == 2);
+    CHECK(x.c.counters().tcpOutRsts == 2);
+    CHECK(x.c.current_state() == state::closed);
+  }
+
+  SUBCASE("LISTEN: SYN gives SYN-ACK with options; ACK gives RST; RST is ignored") {
+    tcp::connection c({}, ep_a, ep_b, iss_a);
+    capture_sink s;
+    c.listen(0_ms, s);
+    CHECK(c.current_state() == state::listen);
+    c.on_segment(segment(1, 0, tcp_flags::rst), {}, 1_ms, s);
+    CHECK(s.txs.empty());
+    c.on_segment(segment(1, 99, tcp_flags::ack), {}, 2_ms, s);
+    REQUIRE(s.txs.size() == 1);
+    CHECK(s.txs[0].seg.flags == tcp_flags::rst);
+    CHECK(s.txs[0].seg.seq == 99);
+    auto syn = segment(iss_b, 0, tcp_flags::syn);
+    syn.mss = 1000;
+    syn.window_scale = 2;
+    c.on_segment(syn, {}, 3_ms, s);
+    CHECK(c.current_state() == state::syn_received);
+    REQUIRE(s.txs.size() == 2);
+    const auto& sa = s.txs[1].seg;
+    CHECK(sa.flags == (tcp_flags::syn | tcp_flags::ack));
+    CHECK(sa.seq == iss_a);
+    CHECK(sa.ack == iss_b + 1);
+    CHECK(sa.mss == std::optional<std::uint16_t>(1460));
+    CHECK(sa.window_scale == std::optional<std::uint8_t>(3));  // 256 KiB >> 3 = 32768
+    CHECK(sa.window == 65535);                                   // a SYN is never scaled
+    CHECK(c.smss() == 1000);
+    CHECK(c.snd_wscale() == 2);
+    CHECK(c.rcv_wscale() == 3);
+    CHECK(c.counters().tcpPassiveOpens == 1);
+    CHECK(c.rto_deadline() == std::optional<sim_time>(1003_ms));
+  }
+
+  SUBCASE("SYN-SENT: SYN options, retransmissions at 1, 3, 7 ... s and failure") {
+    solo x;
+    x.c.open_active(0_ms, x.s);
+    CHECK(x.c.current_state() == state::syn_sent);
+    REQUIRE(x.s.txs.size() == 1);
+    CHECK(x.last().seg.flags == tcp_flags::syn);
+    CHECK(x.last().seg.seq == iss_a);
+    CHECK(x.last().seg.mss == std::optional<std::uint16_t>(1460));
+    CHECK(x.last().seg.window_scale == std::optional<std::uint8_t>(3));
+    std::vector<sim_time> at;
+    while (auto d = x.c.next_deadline()) x.c.on_timer(*d, x.s);
+    for (const auto& t : x.s.txs) at.push_back(t.at);
+    // Initial RTO 1 s doubled per expiry (RFC 6298 2.1, 5.5); 6 retransmissions.
+    CHECK(at == std::vector<sim_time>{0_s, 1_s, 3_s, 7_s, 15_s, 31_s, 63_s});
+    CHECK(x.c.current_state() == state::closed);
+    CHECK(std::get<2>(x.s.states.back()) == 123_s);  // 63 s + the 60 s maximum RTO
+    CHECK(x.c.counters().tcpAttemptFails == 1);
+    CHECK(x.c.counters().rto_events == 6);
+  }
+
+  SUBCASE("SYN-SENT: unacceptable ACK gives RST; RST without ACK is ignored; RST with ACK refuses") {
+    solo x;
+    x.c.open_active(0_ms, x.s);
+    x.rx(segment(iss_b, iss_a + 7, tcp_flags::syn | tcp_flags::ack), 1_ms);
+    CHECK(x.last().seg.flags == tcp_flags::rst);
+    CHECK(x.last().seg.seq == iss_a + 7);
+    x.rx(segment(iss_b, 0, tcp_flags::rst), 2_ms);
+    CHECK(x.c.current_state() == state::syn_sent);
+    x.rx(segment(0, iss_a + 1, tcp_flags::rst | tcp_flags::ack), 3_ms);
+    CHECK(x.c.current_state() == state::closed);
+    CHECK(x.c.next_deadline() == std::nullopt);
+    CHECK(x.s.logs.back() == "0.003s tcp 10.0.0.1:1000>10.0.0.2:2000: SYN-SENT=>CLOSED");
+  }
+
+  SUBCASE("SYN-SENT: a SYN without ACK is a simultaneous open") {
+    solo x;
+    x.c.open_active(0_ms, x.s);
+    x.rx(segment(iss_b, 0, tcp_flags::syn), 5_ms);
+    CHECK(x.c.current_state() == state::syn_received);
+    CHECK(x.last().seg.flags == (tcp_flags::syn | tcp_flags::ack));
+    CHECK(x.last().seg.seq == iss_a);
+    CHECK(x.last().seg.ack == iss_b + 1);
+  }
+
+  SUBCASE("SYN-RECEIVED: ACK establishes; a repeated SYN repeats the SYN-ACK; RST returns to LISTEN") {
+    tcp::connection c({}, ep_a, ep_b, iss_a);
+    capture_sink s;
+    c.listen(0_ms, s);
+    c.on_segment(segment(iss_b, 0, tcp_flags::syn), {}, 1_ms, s);
+    c.on_segment(segment(iss_b, 0, tcp_flags::syn), {}, 2_ms, s);
+    REQUIRE(s.txs.size() == 2);
+    CHECK(s.txs[1].seg.flags == (tcp_flags::syn | tcp_flags::ack));
+    CHECK(c.counters().tcpRetransSegs == 1);
+    SUBCASE("RST") {
+      c.on_segment(segment(iss_b + 1, 0, tcp_flags::rst), {}, 3_ms, s);
+      CHECK(c.current_state() == state::listen);
+      CHECK(c.next_deadline() == std::nullopt);
+      CHECK(c.counters().tcpAttemptFails == 1);
+    }
+    SUBCASE("bad ACK") {
+      c.on_segment(segment(iss_b + 1, iss_a + 9, tcp_flags::ack), {}, 3_ms, s);
+      CHECK(c.current_state() == state::syn_received);
+      CHECK(s.txs.back().seg.flags == tcp_flags::rst);
+      CHECK(s.txs.back().seg.seq == iss_a + 9);
+    }
+    SUBCASE("ACK") {
+      c.on_segment(segment(iss_b + 1, iss_a + 1, tcp_flags::ack), {}, 3_ms, s);
+      CHECK(c.current_state() == state::established);
+      CHECK(c.next_deadline() == std::nullopt);
+      // The SYN-ACK was sent twice: one SMSS of initial window (RFC 5681 3.1), RTO 3 s
+      // (RFC 6298 5.7), no RTT sample (Karn).
+      CHECK(c.cwnd() == 536);  // no MSS option in the SYN: 536 (RFC 9293 3.7.1)
+      CHECK(c.rto() == 3_s);
+      CHECK(c.srtt() == std::nullopt);
+    }
+  }
+
+  SUBCASE("ESTABLISHED: data, RST and SYN handling (RFC 5961 challenge ACKs)") {
+    auto x = established_active();
+    CHECK(x.c.srtt() == std::optional<sim_time>(10_ms));
+    x.rx(segment(b_seq(0), a_seq(0), tcp_flags::ack | tcp_flags::psh), 20_ms, 0, 100);
+    CHECK(x.s.deliveries == std::vector<std::pair<std::uint64_t, std::uint32_t>>{{0, 100}});
+    CHECK(x.c.delayed_ack_deadline() == std::optional<sim_time>(220_ms));
+    // A RST inside the window but not at RCV.NXT: challenge ACK, no reset.
+    x.rx(segment(b_seq(500), 0, tcp_flags::rst), 30_ms);
+    CHECK(x.c.current_state() == state::established);
+    CHECK(x.last().seg.flags == tcp_flags::ack);
+    CHECK(x.last().seg.ack == b_seq(100));
+    // A SYN: challenge ACK.
+    x.rx(segment(b_seq(100), 0, tcp_flags::syn), 31_ms);
+    CHECK(x.c.current_state() == state::established);
+    CHECK(x.last().seg.flags == tcp_flags::ack);
+    CHECK(x.last().at == 31_ms);
+    // A RST at RCV.NXT resets.
+    x.rx(segment(b_seq(100), 0, tcp_flags::rst), 32_ms);
+    CHECK(x.c.current_state() == state::closed);
+    CHECK(x.c.counters().tcpEstabResets == 1);
+  }
+
+  SUBCASE("FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED") {
+    auto x = established_active();
+    x.c.close(1_s, x.s);
+    CHECK(x.c.current_state() == state::fin_wait_1);
+    CHECK(x.last().seg.flags == (tcp_flags::fin | tcp_flags::ack));
+    CHECK(x.last().seg.seq == a_seq(0));
+    x.rx(segment(b_seq(0), a_seq(1), tcp_flags::ack), 1010_ms);
+    CHECK(x.c.current_state() == state::fin_wait_2);
+    CHECK(x.c.next_deadline() == std::nullopt);
+    x.rx(segment(b_seq(0), a_seq(1), tcp_flags::fin | tcp_flags::ack), 2_s);
+    CHECK(x.c.current_state() == state::time_wait);
+    CHECK(x.last().seg.ack == b_seq(1));
+    CHECK(x.c.next_deadline() == std::optional<sim_time>(2_s + 240_s));  // 2 * MSL
+    // TIME-WAIT: a retransmitted FIN is acknowledged and restarts the timer.
+    x.rx(segment(b_seq(0), a_seq(1), tcp_flags::fin | tcp_flags::ack), 3_s);
+    CHECK(x.last().at == 3_s);
+    CHECK(x.last().seg.ack == b_seq(1));
+    CHECK(x.c.next_deadline() == std::optional<sim_time>(3_s + 240_s));
+    x.c.on_timer(243_s, x.s);
+    CHECK(x.c.current_state() == state::closed);
+    CHECK(std::get<2>(x.s.states.back()) == 243_s);
+  }
+
+  SUBCASE("FIN-WAIT-1 -> CLOSING -> TIME-WAIT (simultaneous close)") {
+    auto x = established_active();
+    x.c.close(1_s, x.s);
+    x.rx(segment(b_seq(0), a_seq(0), tcp_flags::fin | tcp_flags::ack), 1005_ms);
+    CHECK(x.c.current_state() == state::closing);
+    CHECK(x.last().seg.ack == b_seq(1));
+    x.rx(segment(b_seq(1), a_seq(1), tcp_flags::ack), 1010_ms);
+    CHECK(x.c.current_state() == state::time_wait);
+  }
+
+  SUBCASE("FIN-WAIT-1: FIN and ACK of our FIN together go to TIME-WAIT") {
+    auto x = established_active();
+    x.c.close(1_s, x.s);
+    x.rx(segment(b_seq(0), a_seq(1), tcp_flags::fin | tcp_flags::ack), 1010_ms);
+    CHECK(x.c.current_state() == state::time_wait);
+  }
+
+  SUBCASE("CLOSE-WAIT -> LAST-ACK -> CLOSED") {
+    auto x = established_active();
+    x.rx(segment(b_seq(0), a_seq(0), tcp_flags::fin | tcp_flags::ack), 1_s);
+    CHECK(x.c.current_state() == state::close_wait);
+    CHECK(x.last().seg.flags == tcp_flags::ack);  // FIN acknowledged at once
+    CHECK(x.last().seg.ack == b_seq(1));
+    CHECK(x.c.send(10, 2_s, x.s) == 10);  // data may still go out in CLOSE-WAIT
+    CHECK(x.last().len == 10);
+    x.c.close(3_s, x.s);
+    CHECK(x.c.current_state() == state::last_ack);
+    x.rx(segment(b_seq(1), a_seq(10), tcp_flags::ack), 3010_ms);
+    CHECK(x.c.current_state() == state::last_ack);  // data acked, FIN not yet
+    x.rx(segment(b_seq(1), a_seq(11), tcp_flags::ack), 3020_ms);
+    CHECK(x.c.current_state() == state::closed);
+  }
+
+  SUBCASE("LAST-ACK: the FIN is retransmitted on RTO") {
+    auto x = established_active();
+    x.rx(segment(b_seq(0), a_seq(0), tcp_flags::fin | tcp_flags::ack), 1_s);
+    x.c.close(2_s, x.s);
+    const sim_time rto = x.c.rto();
+    CHECK(x.c.next_deadline() == std::optional<sim_time>(2_s + rto));
+    x.c.on_timer(2_s + rto, x.s);
+    CHECK(x.last().seg.flags == (tcp_flags::fin | tcp_flags::ack));
+    CHECK(x.last().seg.seq == a_seq(0));
+    CHECK(x.c.counters().retrans_rto == 1);
+  }
+}
+
+TEST_CASE("tcp: handshake and teardown between two engines, exact times") {
+  pair_harness h({}, {}, 10_ms, iss_a, iss_b);
+  h.connect();
+  h.at(1_s, [&](sim_time t) { h.a.close(t, h.sa); });
+  h.at(1500_ms, [&](sim_time t) { h.b.close(t, h.sb); });
+  h.run_until(300_s);
+  using st = std::tuple<state, state, sim_time>;
+  CHECK(h.sa.states == std::vector<st>{{state::closed, state::syn_sent, 0_ms},
+                                       {state::syn_sent, state::established, 20_ms},
+                                       {state::established, state::fin_wait_1, 1_s},
+                                       {state::fin_wait_1, state::fin_wait_2, 1020_ms},
+                                       {state::fin_wait_2, state::time_wait, 1510_ms},
+                                       {state::time_wait, state::closed, 241510_ms}});
+  CHECK(h.sb.states == std::vector<st>{{state::closed, state::listen, 0_ms},
+                                       {state::listen, state::syn_received, 10_ms},
+                                       {state::syn_received, state::established, 30_ms},
+                                       {state::established, state::close_wait, 1010_ms},
+                                       {state::close_wait, state::last_ack, 1500_ms},
+                                       {state::last_ack, state::closed, 1520_ms}});
+  CHECK(h.sa.logs[1] == "0.02s tcp 10.0.0.1:1000>10.0.0.2:2000: SYN-SENT=>ESTABLISHED");
+  // SYN-ACK RTT sample at B (20 ms) and SYN RTT sample at A (20 ms): RFC 6298 2.2.
+  CHECK(h.a.srtt() == std::optional<sim_time>(20_ms));
+  CHECK(h.a.rttvar() == 7500_us);  // 10 ms after the SYN, then (3 * 10 + 0) / 4 after the FIN
+  CHECK(h.a.rto() == 1_s);         // 20 + 4 * 7.5 = 50 ms, raised to the 1 s minimum (2.4)
+  CHECK(h.b.srtt() == std::optional<sim_time>(20_ms));
+  CHECK(h.a.counters().tcpOutSegs == 4);  // SYN, ACK, FIN, ACK
+  CHECK(h.b.counters().tcpOutSegs == 3);  // SYN-ACK, ACK, FIN
+}
+
+TEST_CASE("tcp: simultaneous open and close") {
+  pair_harness h({}, {}, 10_ms, iss_a, iss_b);
+  h.a.open_active(0_ms, h.sa);
+  h.b.open_active(0_ms, h.sb);
+  h.at(1_s, [&](sim_time t) {
+    h.a.close(t, h.sa);
+    h.b.close(t, h.sb);
+  });
+  h.run_until(2_s);
+  using st = std::tuple<state, state, sim_time>;
+  const std::vector<st> want{{state::closed, state::syn_sent, 0_ms},
+                             {state::syn_sent, state::syn_received, 10_ms},
+                             {state::syn_received, state::established, 20_ms},
+                             {state::established, state::fin_wait_1, 1_s},
+                             {state::fin_wait_1, state::closing, 1010_ms},
+                             {state::closing, state::time_wait, 1020_ms}};
+  CHECK(h.sa.states == want);
+  CHECK(h.sb.states == want);
+}
+
+TEST_CASE("tcp: RTO computation follows RFC 6298 2.2-2.5 exactly") {
+  tcp::config cfg;
+  cfg.min_rto = 1_ms;
+  cfg.clock_granularity = 5_ms;
+  auto x = established_active(cfg);  // SYN RTT sample 10 ms
+  // 2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + max(G, K*RTTVAR) = 10 + 20.
+  CHECK(x.c.srtt() == std::optional<sim_time>(10_ms));
+  CHECK(x.c.rttvar() == 5_ms);
+  CHECK(x.c.rto() == 30_ms);
+  // Samples of 100 ms, 120 ms, 80 ms on single segments acknowledged after R.
+  sim_time t = 1_s;
+  std::uint64_t off = 0;
+  sim_time srtt = 10_ms, rttvar = 5_ms;
+  std::vector<sim_time> samples{100_ms, 120_ms, 80_ms};
+  samples.resize(60, 10_ms);
+  for (const sim_time r : samples) {
+    REQUIRE(x.c.send(100, t, x.s) == 100);
+    x.rx(segment(b_seq(0), a_seq(off + 100), tcp_flags::ack), t + r);
+    off += 100;
+    // 2.3: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|, then SRTT = 7/8 SRTT + 1/8 R'.
+    rttvar = (rttvar * 3 + (srtt > r ? srtt - r : r - srtt)) / 4;
+    srtt = (srtt * 7 + r) / 8;
+    const sim_time rto = srtt + std::max(5_ms, rttvar * 4);
+    CHECK(x.c.srtt() == std::optional<sim_time>(srtt));
+    CHECK(x.c.rttvar() == rttvar);
+    CHECK(x.c.rto() == rto);
+    t += 1_s;
+  }
+  // RTTVAR has decayed below G / K: the clock granularity now sets RTO - SRTT (2.3).
+  CHECK(rttvar * 4 < 5_ms);
+  CHECK(x.c.rto() == *x.c.srtt() + 5_ms);
+
+  SUBCASE("written-out values for the first three samples") {
+    auto y = established_active(cfg);
+    y.c.send(100, 1_s, y.s);
+    y.rx(segment(b_seq(0), a_seq(100), tcp_flags::ack), 1100_ms);
+    // RTTVAR = (3*5 + |10-100|)/4 = 26.25; SRTT = (7*10 + 100)/8 = 21.25; RTO = 21.25 + 105.
+    CHECK(y.c.rttvar() == 26250_us);
+    CHECK(*y.c.srtt() == 21250_us);
+    CHECK(y.c.rto() == 126250_us);
+    y.c.send(100, 2_s, y.s);
+    y.rx(segment(b_seq(0), a_seq(200), tcp_flags::ack), 2120_ms);
+    // RTTVAR = (3*26.25 + 98.75)/4 = 44.375; SRTT = (7*21.25 + 120)/8 = 33.59375.
+    CHECK(y.c.rttvar() == 44375_us);
+    CHECK(*y.c.srtt() == sim_time::from_ns(33'593'750));
+    CHECK(y.c.rto() == sim_time::from_ns(33'593'750 + 4 * 44'375'000));
+  }
+  SUBCASE("minimum and maximum RTO") {
+    tcp::config c2;
+    c2.max_rto = 2_s;
+    auto z = established_active(c2);
+    CHECK(z.c.rto() == 1_s);  // 10 + 20 ms, raised to the 1 s minimum
+    z.c.send(100, 1_s, z.s);
+    z.c.on_timer(2_s, z.s);
+    CHECK(z.c.rto() == 2_s);
+    z.c.on_timer(4_s, z.s);
+    CHECK(z.c.rto() == 2_s);  // capped
+    CHECK(z.c.next_deadline() == std::optional<sim_time>(6_s));
+  }
+  SUBCASE("Karn: no sample from a retransmitted segment; back-off kept until a fresh sample") {
+    auto z = established_active();
+    z.c.send(100, 1_s, z.s);
+    z.c.on_timer(2_s, z.s);  // RTO 1 s -> 2 s
+    CHECK(z.c.rto() == 2_s);
+    z.rx(segment(b_seq(0), a_seq(100), tcp_flags::ack), 2100_ms);
+    CHECK(*z.c.srtt() == 10_ms);  // unchanged
+    CHECK(z.c.rto() == 2_s);      // still backed off
+    z.c.send(100, 3_s, z.s);
+    z.rx(segment(b_seq(0), a_seq(200), tcp_flags::ack), 3010_ms);
+    CHECK(z.c.rto() == 1_s);
+  }
+}
