@@ -13,6 +13,9 @@ using wire::tcp_flags;
 
 /// ssthresh "arbitrarily high" at the start (RFC 5681 3.1).
 constexpr std::uint64_t initial_ssthresh = std::numeric_limits<std::uint64_t>::max();
+/// A super-segment waits until this fraction of the window is free (Linux
+/// net.ipv4.tcp_tso_win_divisor default 3, Documentation/networking/ip-sysctl.rst).
+constexpr std::uint64_t tso_win_divisor = 3;
 /// Largest unscaled window field (RFC 9293 3.1 "Window: 16 bits").
 constexpr std::uint64_t max_window_field = 65535;
 
@@ -908,6 +911,12 @@ void connection::output(sim_time now, sink& out) {
       if (len > smss_ && len < avail) len -= len % smss_;
       // Sender SWS avoidance (RFC 9293 3.8.6.2.1): no runt while data is in flight.
       if (len < avail && len < smss_ && flight != 0) len = 0;
+      // TSO deferral: while ACKs are due, wait until a third of the window is free rather
+      // than hand one super-segment per ACK (Linux tcp_tso_should_defer, tcp_tso_win_divisor 3).
+      if (cfg_.tso && flight != 0 && len < avail && len < seg_max &&
+          len * tso_win_divisor < win) {
+        len = 0;
+      }
       const bool fin = fin_queued_ && snd_nxt_ + len == end && snd_nxt_ + len < fin_end() &&
                        (len != 0 || room != 0 || flight == 0);
       if (len == 0 && !fin) break;

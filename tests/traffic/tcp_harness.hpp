@@ -131,6 +131,8 @@ class pair_harness {
   bool bulk_a = false;
   std::uint64_t bulk_limit = ~std::uint64_t{0};
   std::uint64_t dropped = 0;
+  /// Cut TSO super-segments into MSS segments on the way, as a NIC does.
+  bool split_tso = true;
 
   pair_harness(const tcp::config& ca, const tcp::config& cb, sim_time one_way,
                std::uint32_t iss_a = 1000, std::uint32_t iss_b = 5000)
@@ -197,6 +199,25 @@ class pair_harness {
   }
 
   void enqueue(int from, const tx& t) {
+    if (t.tso_mss != 0 && split_tso) {
+      // The NIC's segmentation: MSS pieces, FIN and PSH on the last only.
+      for (std::uint32_t done = 0; done < t.len; done += t.tso_mss) {
+        tx piece = t;
+        piece.len = std::min<std::uint32_t>(t.tso_mss, t.len - done);
+        piece.off = t.off + done;
+        piece.seg.seq = t.seg.seq + done;
+        piece.tso_mss = 0;
+        if (done + piece.len < t.len) {
+          piece.seg.flags = piece.seg.flags & ~(tcp_flags::fin | tcp_flags::psh);
+        }
+        enqueue_one(from, piece);
+      }
+      return;
+    }
+    enqueue_one(from, t);
+  }
+
+  void enqueue_one(int from, const tx& t) {
     if ((outage && t.at >= outage->first && t.at < outage->second) || (drop && drop(from, t))) {
       ++dropped;
       return;

@@ -446,3 +446,226 @@ TEST_CASE("tcp: RTO computation follows RFC 6298 2.2-2.5 exactly") {
     CHECK(z.c.rto() == 1_s);
   }
 }
+
+namespace {
+
+/// A sender at SMSS 1000 (peer MSS 1000, IW 4 * 1000, RFC 5681 3.1) that has grown cwnd to
+/// 8000 in slow start: 12 segments sent (offsets 0 .. 11000), 4 acknowledged.
+solo newreno_start(sim_time& t) {
+  auto x = established_active({}, 1000);
+  CHECK(x.c.cwnd() == 4000);
+  x.c.send(100000, 1_s, x.s);
+  CHECK(x.s.data().size() == 4);
+  t = 1100_ms;
+  for (std::uint64_t k = 1; k <= 4; ++k) {
+    x.rx(segment(b_seq(0), a_seq(k * 1000), tcp_flags::ack), t);
+    CHECK(x.c.cwnd() == 4000 + k * 1000);  // slow start, RFC 5681 eq. 2
+    t += 1_ms;
+  }
+  const auto d = x.s.data();
+  REQUIRE(d.size() == 12);
+  CHECK(d.back().off == 11000);
+  CHECK(x.c.bytes_in_flight() == 8000);
+  return x;
+}
+
+using cw = std::pair<std::uint64_t, std::uint64_t>;  // (cwnd, ssthresh)
+constexpr std::uint64_t inf = ~std::uint64_t{0};
+
+}  // namespace
+
+TEST_CASE("tcp: NewReno recovery from one loss (RFC 5681 3.2, RFC 6582 3.2)") {
+  sim_time t;
+  auto x = newreno_start(t);
+  std::vector<cw> seq;
+  const auto ack = [&](std::uint64_t off) {
+    x.rx(segment(b_seq(0), a_seq(off), tcp_flags::ack), t);
+    seq.emplace_back(x.c.cwnd(), x.c.ssthresh());
+    t += 1_ms;
+  };
+  // Offset 4000 is lost: segments 5000 .. 11000 each bring a duplicate ACK for 4000.
+  for (int i = 0; i < 7; ++i) ack(4000);
+  // The retransmission fills the hole: a full ACK of everything sent before recovery.
+  ack(12000);
+  CHECK(seq == std::vector<cw>{{8000, inf}, {8000, inf},
+                               {7000, 4000},  // ssthresh = 8000 / 2, cwnd = ssthresh + 3 SMSS
+                               {8000, 4000}, {9000, 4000}, {10000, 4000}, {11000, 4000},
+                               {4000, 4000}});  // min(ssthresh, FlightSize 3000 + SMSS)
+  std::vector<std::uint64_t> offs;
+  for (const auto& d : x.s.data()) offs.push_back(d.off);
+  // 12 initial segments; the fast retransmit of 4000; new data 12000 .. 14000 sent as the
+  // inflated window passes the flight size; 15000 after the full ACK.
+  CHECK(offs == std::vector<std::uint64_t>{0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000,
+                                           9000, 10000, 11000, 4000, 12000, 13000, 14000,
+                                           15000});
+  const auto& c = x.c.counters();
+  CHECK(c.dup_acks_in == 7);
+  CHECK(c.fast_recoveries == 1);
+  CHECK(c.retrans_fast == 1);
+  CHECK(c.tcpRetransSegs == 1);
+  CHECK(c.retrans_rto == 0);
+  CHECK(c.partial_acks == 0);
+  CHECK_FALSE(x.c.in_fast_recovery());
+  // Congestion avoidance now (cwnd == ssthresh): one SMSS per cwnd of bytes acknowledged.
+  ack(13000);
+  ack(14000);
+  ack(15000);
+  CHECK(x.c.cwnd() == 4000);
+  ack(16000);
+  CHECK(x.c.cwnd() == 5000);
+}
+
+TEST_CASE("tcp: NewReno recovery from two losses in one window (partial ACK)") {
+  sim_time t;
+  auto x = newreno_start(t);
+  std::vector<cw> seq;
+  const auto ack = [&](std::uint64_t off) {
+    x.rx(segment(b_seq(0), a_seq(off), tcp_flags::ack), t);
+    seq.emplace_back(x.c.cwnd(), x.c.ssthresh());
+    t += 1_ms;
+  };
+  // 4000 and 7000 lost: duplicate ACKs from 5000, 6000, 8000, 9000, 10000, 11000.
+  for (int i = 0; i < 6; ++i) ack(4000);
+  const sim_time t_partial = t;
+  ack(7000);  // the retransmitted 4000 arrives: partial ACK
+  CHECK(x.c.rto_deadline() == std::optional<sim_time>(t_partial + x.c.rto()));
+  ack(7000);  // 12000 arrives
+  ack(7000);  // 13000 arrives
+  ack(14000);  // the retransmitted 7000 arrives: full ACK
+  CHECK(seq == std::vector<cw>{{8000, inf}, {8000, inf}, {7000, 4000}, {8000, 4000},
+                               {9000, 4000}, {10000, 4000},
+                               {8000, 4000},  // 10000 - 3000 acknowledged + SMSS
+                               {9000, 4000}, {10000, 4000},
+                               {4000, 4000}});  // min(4000, FlightSize 3000 + 1000)
+  std::vector<std::uint64_t> offs;
+  for (const auto& d : x.s.data()) offs.push_back(d.off);
+  CHECK(offs == std::vector<std::uint64_t>{0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000,
+                                           9000, 10000, 11000, 4000, 12000, 13000, 7000,
+                                           14000, 15000, 16000, 17000});
+  const auto& c = x.c.counters();
+  CHECK(c.fast_recoveries == 1);
+  CHECK(c.partial_acks == 1);
+  CHECK(c.retrans_fast == 2);
+  CHECK(c.dup_acks_in == 8);
+}
+
+TEST_CASE("tcp: no second fast retransmit for duplicate ACKs not past recover (RFC 6582 3.2 step 2)") {
+  sim_time t;
+  auto x = newreno_start(t);
+  // An RTO first: recover = the highest sequence number sent.
+  x.c.on_timer(*x.c.rto_deadline(), x.s);
+  CHECK(x.c.counters().rto_events == 1);
+  CHECK(x.c.cwnd() == 1000);
+  CHECK(x.c.ssthresh() == 4000);  // max(FlightSize 8000 / 2, 2 SMSS)
+  t = *x.c.rto_deadline() - 1_ms;
+  for (int i = 0; i < 3; ++i) x.rx(segment(b_seq(0), a_seq(4000), tcp_flags::ack), t);
+  CHECK(x.c.counters().dup_acks_in == 3);
+  CHECK(x.c.counters().fast_recoveries == 0);
+}
+
+TEST_CASE("tcp: delayed ACKs (RFC 5681 4.2, RFC 9293 3.8.6.3)") {
+  auto x = established_active();
+  const auto data = [&](std::uint64_t off, std::size_t len, sim_time at) {
+    x.rx(segment(b_seq(off), a_seq(0), tcp_flags::ack), at, off, len);
+  };
+  data(0, 1460, 100_ms);
+  CHECK(x.s.txs.empty());
+  CHECK(x.c.next_deadline() == std::optional<sim_time>(300_ms));
+  x.c.on_timer(300_ms, x.s);
+  REQUIRE(x.s.txs.size() == 1);
+  CHECK(x.last().at == 300_ms);
+  CHECK(x.last().seg.ack == b_seq(1460));
+  CHECK(x.c.counters().delayed_acks == 1);
+  // Every second full-sized segment: at once.
+  data(1460, 1460, 400_ms);
+  CHECK(x.s.txs.size() == 1);
+  data(2920, 1460, 401_ms);
+  REQUIRE(x.s.txs.size() == 2);
+  CHECK(x.last().at == 401_ms);
+  CHECK(x.last().seg.ack == b_seq(4380));
+  CHECK(x.c.next_deadline() == std::nullopt);
+  // Small segments: the timer runs from the first unacknowledged one.
+  data(4380, 100, 500_ms);
+  data(4480, 100, 600_ms);
+  CHECK(x.c.next_deadline() == std::optional<sim_time>(700_ms));
+  x.c.on_timer(700_ms, x.s);
+  CHECK(x.last().seg.ack == b_seq(4580));
+  // Out of order: a duplicate ACK at once.
+  data(6000, 100, 800_ms);
+  CHECK(x.last().at == 800_ms);
+  CHECK(x.last().seg.ack == b_seq(4580));
+  CHECK(x.s.txs.size() == 4);
+
+  SUBCASE("delayed ACKs off") {
+    tcp::config cfg;
+    cfg.delayed_ack = 0_ms;
+    auto y = established_active(cfg);
+    y.rx(segment(b_seq(0), a_seq(0), tcp_flags::ack), 100_ms, 0, 10);
+    REQUIRE(y.s.txs.size() == 1);
+    CHECK(y.last().at == 100_ms);
+  }
+}
+
+TEST_CASE("tcp: out-of-order segments are held as ranges, bounded and counted") {
+  tcp::config cfg;
+  SUBCASE("reassembly") {
+    auto x = established_active(cfg);
+    const auto data = [&](std::uint64_t off, std::size_t len, sim_time at, tcp_flags f = tcp_flags::ack) {
+      x.rx(segment(b_seq(off), a_seq(0), f), at, off, len);
+    };
+    using rng = std::pair<std::uint64_t, std::uint64_t>;
+    const auto ranges = [&] {
+      return std::vector<rng>(x.c.ooo_ranges().begin(), x.c.ooo_ranges().end());
+    };
+    data(1000, 1000, 1_ms);
+    CHECK(ranges() == std::vector<rng>{{1000, 2000}});
+    CHECK(x.last().seg.ack == b_seq(0));  // duplicate ACK at once
+    data(3000, 1000, 2_ms);
+    data(5000, 500, 3_ms, tcp_flags::ack | tcp_flags::fin);  // FIN at offset 5500, early
+    CHECK(ranges() == std::vector<rng>{{1000, 2000}, {3000, 4000}, {5000, 5500}});
+    data(1500, 500, 4_ms);  // inside a held range
+    CHECK(x.c.counters().dup_segments_in == 1);
+    data(2000, 1000, 5_ms);  // joins two ranges
+    CHECK(ranges() == std::vector<rng>{{1000, 4000}, {5000, 5500}});
+    CHECK(x.c.counters().ooo_segments_in == 4);
+    CHECK(x.s.deliveries.empty());
+    data(0, 1000, 6_ms);
+    CHECK(x.s.deliveries == std::vector<std::pair<std::uint64_t, std::uint32_t>>{{0, 1000}, {1000, 3000}});
+    CHECK(ranges() == std::vector<rng>{{5000, 5500}});
+    CHECK(x.last().at == 6_ms);  // a filled gap is acknowledged at once
+    CHECK(x.last().seg.ack == b_seq(4000));
+    data(4000, 1000, 7_ms);
+    CHECK(x.c.current_state() == state::close_wait);  // the early FIN now counts
+    CHECK(x.last().seg.ack == b_seq(5501));
+    CHECK(x.c.counters().bytes_delivered == 5500);
+    CHECK(x.c.counters().bad_payload == 0);
+    // An old segment again: duplicate, acknowledged.
+    data(0, 1000, 8_ms);
+    CHECK(x.c.counters().dup_segments_in == 2);
+    CHECK(x.last().at == 8_ms);
+  }
+  SUBCASE("table full: dropped and counted") {
+    cfg.max_ooo_ranges = 1;
+    auto x = established_active(cfg);
+    x.rx(segment(b_seq(1000), a_seq(0), tcp_flags::ack), 1_ms, 1000, 1000);
+    x.rx(segment(b_seq(3000), a_seq(0), tcp_flags::ack), 2_ms, 3000, 1000);
+    CHECK(x.c.counters().ooo_dropped == 1);
+    x.rx(segment(b_seq(2000), a_seq(0), tcp_flags::ack), 3_ms, 2000, 1000);  // adjacent: merged
+    CHECK(x.c.ooo_ranges().size() == 1);
+    CHECK(x.c.ooo_ranges()[0] == std::pair<std::uint64_t, std::uint64_t>{1000, 3000});
+  }
+  SUBCASE("wrong bytes are counted") {
+    auto x = established_active(cfg);
+    x.c.on_segment(segment(b_seq(0), a_seq(0), tcp_flags::ack), pattern(7, 100), 1_ms, x.s);
+    CHECK(x.c.counters().bad_payload == 1);
+  }
+  SUBCASE("beyond the window: not acceptable") {
+    cfg.recv_buffer = 4000;
+    auto x = established_active(cfg);
+    x.rx(segment(b_seq(4000), a_seq(0), tcp_flags::ack), 1_ms, 4000, 100);
+    CHECK(x.c.counters().out_of_window == 1);
+    CHECK(x.c.ooo_ranges().empty());
+    x.rx(segment(b_seq(3900), a_seq(0), tcp_flags::ack), 2_ms, 3900, 200);  // trimmed to 100
+    CHECK(x.c.ooo_ranges()[0] == std::pair<std::uint64_t, std::uint64_t>{3900, 4000});
+  }
+}

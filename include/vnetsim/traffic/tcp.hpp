@@ -38,6 +38,9 @@
 /// - The backed-off RTO is kept until an RTT sample from a segment that was not
 ///   retransmitted (Karn's algorithm, RFC 6298 section 3 and 5).
 /// - Counters count wire segments: a TSO super-segment of n * MSS bytes counts n.
+/// - With TSO, a segment is deferred while data is in flight and less than a third of the
+///   window is free (Linux tcp_tso_should_defer), so ACK clocking yields large
+///   super-segments instead of one per ACK.
 
 #include <cstddef>
 #include <cstdint>
