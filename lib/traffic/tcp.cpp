@@ -485,6 +485,10 @@ void connection::new_ack(std::uint64_t ack_pos, sim_time now, sink& out) {
       restart = !partial_seen_;  // "for the first partial ACK ... reset the retransmit timer"
       partial_seen_ = true;
     }
+  } else if ((snd_nxt_ - prev) * 2 < cwnd_) {
+    // Not cwnd-limited (less than half the window was in flight): the window is not
+    // validated and must not grow (RFC 7661 4.3).
+    dupacks_ = 0;
   } else {
     dupacks_ = 0;
     if (cwnd_ < ssthresh_) {
@@ -897,7 +901,9 @@ void connection::output(sim_time now, sink& out) {
                         state_ == state::fin_wait_1 || state_ == state::closing ||
                         state_ == state::last_ack;
   if (may_send) {
-    const std::uint64_t seg_max = cfg_.tso ? cfg_.tso_max_payload : smss_;
+    // A super-segment holds whole MSS (tso_max_payload >= mss >= smss by validate()).
+    const std::uint64_t seg_max =
+        cfg_.tso ? cfg_.tso_max_payload - cfg_.tso_max_payload % smss_ : smss_;
     const std::uint64_t end = data_end();
     for (;;) {
       const std::uint64_t win = std::min(cwnd_, snd_wnd_);
@@ -914,7 +920,7 @@ void connection::output(sim_time now, sink& out) {
       // TSO deferral: while ACKs are due, wait until a third of the window is free rather
       // than hand one super-segment per ACK (Linux tcp_tso_should_defer, tcp_tso_win_divisor 3).
       if (cfg_.tso && flight != 0 && len < avail && len < seg_max &&
-          len * tso_win_divisor < win) {
+          room * tso_win_divisor < win) {
         len = 0;
       }
       const bool fin = fin_queued_ && snd_nxt_ + len == end && snd_nxt_ + len < fin_end() &&

@@ -669,3 +669,186 @@ TEST_CASE("tcp: out-of-order segments are held as ranges, bounded and counted") 
     CHECK(x.c.ooo_ranges()[0] == std::pair<std::uint64_t, std::uint64_t>{3900, 4000});
   }
 }
+
+namespace {
+
+struct outage_result {
+  sim_time last_ack;                 // A's last ACK of new data before the outage
+  sim_time rto0;                     // A's RTO when the outage began
+  std::vector<sim_time> rto_resends;  // times of the RTO retransmissions, in order
+  sim_time resumed;                  // first delivery at B after the outage
+  sim_time last_before;              // last delivery at B before it
+  std::uint64_t rto_events = 0;
+};
+
+/// A bulk transfer A -> B over a 5 ms path (B acknowledges every segment, so every RTT
+/// sample is exactly 10 ms) with everything sent in [1.0025 s, 4.0025 s) lost: the last
+/// ACK of new data arrives at 1 s (sent at 0.995 s).
+outage_result run_outage(sim_time min_rto) {
+  tcp::config ca;
+  ca.min_rto = min_rto;
+  ca.send_buffer = 64 * 1024;
+  tcp::config cb;
+  cb.delayed_ack = 0_ms;
+  pair_harness h(ca, cb, 5_ms);
+  h.outage = std::pair{1_s + 2500_us, 4_s + 2500_us};
+  h.bulk_a = true;
+  outage_result r;
+  std::uint64_t acked = 0;
+  std::optional<sim_time> last_before;
+  h.after_rx = [&](int to, sim_time now) {
+    if (to == 0 && h.a.counters().bytes_acked > acked) {
+      acked = h.a.counters().bytes_acked;
+      if (now < 1_s + 5_ms) r.last_ack = now;
+    }
+    if (to == 1 && now < 1_s + 5_ms) last_before = h.sb.last_delivery;
+    if (to == 1 && now > 4_s && r.resumed == sim_time::zero() && h.sb.last_delivery == now) {
+      r.resumed = now;
+    }
+  };
+  h.at(999_ms, [&](sim_time) { r.rto0 = h.a.rto(); });
+  h.connect();
+  h.sa.record = true;
+  h.run_until(20_s);
+  r.last_before = *last_before;
+  std::uint64_t max_end = 0;
+  for (const auto& t : h.sa.txs) {
+    if (t.len == 0) continue;
+    if (t.off < max_end && t.at > 1_s && t.at <= r.resumed) r.rto_resends.push_back(t.at);
+    max_end = std::max(max_end, t.off + t.len);
+  }
+  r.rto_events = h.a.counters().rto_events;
+  CHECK(h.b.counters().bad_payload == 0);
+  CHECK(h.sb.gaps == 0);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("tcp: exponential back-off through a 3 s outage (RFC 6298 5.5)") {
+  SUBCASE("minimum RTO 1 s (RFC 6298 2.4)") {
+    const auto r = run_outage(1_s);
+    CHECK(r.rto0 == 1_s);
+    // Timer restarted by the last ACK, then 1, 2, 4 s: at L+1, L+3 (both lost) and L+7.
+    const sim_time l = r.last_ack;
+    CHECK(r.rto_resends == std::vector<sim_time>{l + 1_s, l + 3_s, l + 7_s});
+    // The resent segment had reached B before the outage (its ACK was lost): B acknowledges
+    // it at once and new data arrives one round trip later.
+    CHECK(r.resumed == l + 7_s + 15_ms);
+    CHECK(r.rto_events == 3);
+    MESSAGE("min RTO 1 s: last ACK ", l, ", delivery stalled from ", r.last_before, " to ",
+            r.resumed, " for a 3 s outage");
+  }
+  SUBCASE("minimum RTO 200 ms (Linux)") {
+    const auto r = run_outage(200_ms);
+    CHECK(r.rto0 == 200_ms);
+    const sim_time l = r.last_ack;
+    CHECK(r.rto_resends == std::vector<sim_time>{l + 200_ms, l + 600_ms, l + 1400_ms,
+                                                 l + 3000_ms, l + 6200_ms});
+    CHECK(r.resumed == l + 6200_ms + 15_ms);
+    CHECK(r.rto_events == 5);
+    MESSAGE("min RTO 200 ms: last ACK ", l, ", delivery stalled from ", r.last_before, " to ",
+            r.resumed, " for a 3 s outage");
+  }
+}
+
+TEST_CASE("tcp: window scaling fills a large bandwidth-delay product (RFC 7323)") {
+  // 100 Mb/s, 50 ms each way: a BDP of 1.25 MB, far above a 64 KiB window.
+  const auto run = [](bool scaling) {
+    tcp::config c;
+    c.recv_buffer = 4 * 1024 * 1024;
+    c.send_buffer = 8 * 1024 * 1024;
+    c.window_scaling = scaling;
+    pair_harness h(c, c, 50_ms);
+    h.rate_bps = 100'000'000;
+    h.bulk_a = true;
+    h.sa.record = false;
+    h.sb.record = false;
+    h.connect();
+    h.run_until(10_s);
+    CHECK(h.b.counters().bad_payload == 0);
+    if (scaling) {
+      CHECK(h.a.snd_wscale() == 7);  // 4 MiB >> 7 = 32768 fits 16 bits; >> 6 does not
+      CHECK(h.b.rcv_wscale() == 7);
+      CHECK(h.a.snd_wnd() == 4u * 1024 * 1024);
+    } else {
+      CHECK(h.a.snd_wscale() == 0);
+      CHECK(h.a.snd_wnd() == 65535);
+    }
+    return h.sb.delivered;
+  };
+  const std::uint64_t with = run(true);
+  const std::uint64_t without = run(false);
+  MESSAGE("10 s at 100 Mb/s, RTT 100 ms: ", with, " bytes with scaling, ", without, " without");
+  // Without scaling: at most 65535 bytes per 100 ms round trip.
+  CHECK(without <= 65535ull * 100);
+  CHECK(with > 10 * without);
+  CHECK(with <= 100'000'000ull / 8 * 10);
+}
+
+TEST_CASE("tcp: TSO super-segments") {
+  tcp::config c;
+  c.tso = true;
+  c.send_buffer = 4 * 1024 * 1024;
+  c.recv_buffer = 4 * 1024 * 1024;
+  pair_harness h(c, tcp::config{}, 1_ms);
+  h.rate_bps = 10'000'000'000;
+  h.bulk_a = true;
+  h.bulk_limit = 20'000'000;
+  h.connect();
+  h.run_until(2_s);
+  CHECK(h.sb.delivered == 20'000'000);
+  CHECK(h.b.counters().bad_payload == 0);
+  const auto d = h.sa.data();
+  REQUIRE(!d.empty());
+  // The initial window, 3 * 1460 (RFC 5681 3.1), in one super-segment.
+  CHECK(d[0].len == 4380);
+  CHECK(d[0].tso_mss == 1460);
+  std::uint32_t largest = 0;
+  std::uint64_t wire_segments = 0;
+  for (const auto& t : d) {
+    const bool tail = t.off + t.len == 20'000'000;
+    CHECK(t.len <= tcp::max_tso_payload);
+    if (!tail) CHECK(t.len % 1460 == 0);
+    CHECK(t.tso_mss == (t.len > 1460 ? 1460 : 0));
+    largest = std::max(largest, t.len);
+    wire_segments += (t.len + 1459) / 1460;
+  }
+  CHECK(largest == 44 * 1460);  // the most whole MSS in a 65535-byte datagram
+  CHECK(h.a.counters().tso_super_segments > 0);
+  CHECK(h.a.counters().tcpOutSegs == wire_segments + 2);  // + SYN and the handshake ACK
+  MESSAGE(d.size(), " super-segments for ", wire_segments, " wire segments");
+
+  SUBCASE("without TSO every segment is at most one MSS") {
+    pair_harness g(tcp::config{}, tcp::config{}, 1_ms);
+    g.bulk_a = true;
+    g.bulk_limit = 1'000'000;
+    g.connect();
+    g.run_until(2_s);
+    CHECK(g.sb.delivered == 1'000'000);
+    for (const auto& t : g.sa.data()) {
+      CHECK(t.len <= 1460);
+      CHECK(t.tso_mss == 0);
+    }
+  }
+}
+
+TEST_CASE("tcp: no heap allocation per segment in steady state") {
+  tcp::config c;
+  c.tso = true;
+  pair_harness h(c, tcp::config{}, 1_ms);
+  h.rate_bps = 1'000'000'000;
+  h.bulk_a = true;
+  h.sa.record = false;
+  h.sb.record = false;
+  h.connect();
+  h.run_until(500_ms);
+  const std::uint64_t before_bytes = h.sb.delivered;
+  const std::size_t before = vnetsim::test::allocation_count();
+  h.run_until(1500_ms);
+  const std::size_t after = vnetsim::test::allocation_count();
+  // 1 Gb/s carries 125 MB/s of frames, 120.5 MB/s of payload at 1460 per 1514 bytes.
+  CHECK(h.sb.delivered - before_bytes > 100'000'000);
+  CHECK(h.a.cwnd() < 2 * 1024 * 1024);  // receiver-limited: cwnd stays validated
+  CHECK(after == before);
+}

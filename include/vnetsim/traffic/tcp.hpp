@@ -29,6 +29,8 @@
 ///   that fills a hole, and for a FIN, otherwise after config::delayed_ack.
 /// - Congestion avoidance counts bytes (RFC 5681 3.1, last paragraph of the section:
 ///   cwnd grows by SMSS once cwnd bytes have been acknowledged).
+/// - cwnd grows only while at least half of it was in flight when the ACK came (RFC 7661
+///   4.3): an application- or receiver-limited sender keeps the window it has used.
 /// - Fast recovery ends with cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS), RFC 6582
 ///   3.2 step 5 option (1); the retransmit timer is reset on the first partial ACK only
 ///   (RFC 6582 3.2 step 4, "Impatient").
