@@ -125,6 +125,8 @@ class pair_harness {
   std::optional<std::pair<sim_time, sim_time>> outage;  // drops everything sent in [from, to)
   /// Drops a segment when it returns true (from: 0 = A, 1 = B).
   std::function<bool(int from, const tx&)> drop;
+  /// Sees every (MSS-cut) segment put on the path: its arrival time, or nullopt if lost.
+  std::function<void(int from, const tx&, std::optional<sim_time> arrival)> tap;
   /// Runs after each segment a connection receives.
   std::function<void(int to, sim_time now)> after_rx;
   /// Bulk source: after every event A's send buffer is topped up while this is true.
@@ -220,6 +222,7 @@ class pair_harness {
   void enqueue_one(int from, const tx& t) {
     if ((outage && t.at >= outage->first && t.at < outage->second) || (drop && drop(from, t))) {
       ++dropped;
+      if (tap) tap(from, t, std::nullopt);
       return;
     }
     sim_time depart = t.at;
@@ -230,6 +233,7 @@ class pair_harness {
       link_free_[from] = depart;
     }
     packet p{depart + delay, seq_++, 1 - from, t.seg, t.off, t.len};
+    if (tap) tap(from, t, p.at);
     const auto pos = std::upper_bound(
         flight_.begin() + static_cast<std::ptrdiff_t>(head_), flight_.end(), p,
         [](const packet& x, const packet& y) { return std::tie(x.at, x.seq) < std::tie(y.at, y.seq); });
