@@ -63,6 +63,7 @@ class capture_sink final : public tcp::sink {
   std::uint64_t gaps = 0;          // deliver() calls that did not continue the stream
   std::optional<sim_time> last_delivery;
   std::function<void(const tx&)> on_tx;
+  std::function<void(sim_time, std::uint64_t, std::uint32_t)> on_deliver;
 
   void transmit(sim_time now, const wire::tcp_repr& seg, std::uint64_t off, std::uint32_t len,
                 std::uint16_t tso_mss) override {
@@ -76,6 +77,7 @@ class capture_sink final : public tcp::sink {
     delivered += len;
     last_delivery = now;
     if (record) deliveries.emplace_back(off, len);
+    if (on_deliver) on_deliver(now, off, len);
   }
   void state_changed(state from, state to, sim_time now) override {
     if (record) states.emplace_back(from, to, now);
@@ -129,6 +131,11 @@ class pair_harness {
   std::function<void(int from, const tx&, std::optional<sim_time> arrival)> tap;
   /// Runs after each segment a connection receives.
   std::function<void(int to, sim_time now)> after_rx;
+  /// Runs after every event (application pumps).
+  std::function<void(sim_time)> after_event;
+  /// An extra timer source (application timers), run after B's at equal times.
+  std::function<std::optional<sim_time>()> extra_deadline;
+  std::function<void(sim_time)> extra_timer;
   /// Bulk source: after every event A's send buffer is topped up while this is true.
   bool bulk_a = false;
   std::uint64_t bulk_limit = ~std::uint64_t{0};
@@ -166,6 +173,8 @@ class pair_harness {
       const auto db = b.next_deadline();
       if (da) t = std::min(t, *da);
       if (db) t = std::min(t, *db);
+      const auto dx = extra_deadline ? extra_deadline() : std::nullopt;
+      if (dx) t = std::min(t, *dx);
       if (t > end || t == sim_time::max()) break;
       now_ = t;
       if (next_action_ < actions_.size() && actions_[next_action_].first == t) {
@@ -181,10 +190,13 @@ class pair_harness {
         if (after_rx) after_rx(p.to, t);
       } else if (da && *da == t) {
         a.on_timer(t, sa);
-      } else {
+      } else if (db && *db == t) {
         b.on_timer(t, sb);
+      } else {
+        extra_timer(t);
       }
       top_up(t);
+      if (after_event) after_event(t);
     }
     now_ = end;
   }
