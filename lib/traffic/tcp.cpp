@@ -1,6 +1,7 @@
 #include "vnetsim/traffic/tcp.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include <fmt/format.h>
@@ -75,23 +76,60 @@ void config::validate() const {
   if (msl <= sim_time::zero()) fail("config", "msl must be > 0");
 }
 
-void fill_payload(std::span<std::byte> out, std::uint64_t offset) noexcept {
-  // Incremental form of payload_pattern(): the mod-251 counter wraps, the high part
-  // changes every 64 KiB.
-  std::uint32_t r = static_cast<std::uint32_t>(offset % 251U);
-  for (std::size_t i = 0; i < out.size(); ++i, ++offset) {
-    out[i] = static_cast<std::byte>(r ^ ((offset >> 16) & 0xffU));
-    if (++r == 251U) r = 0;
+namespace {
+
+/// payload_pattern() runs of up to 64 KiB: the mod-251 ramp from any phase, so a run in one
+/// 64 KiB block is `ramp[offset % 251 + i] ^ high byte`, a loop the compiler vectorises.
+struct pattern_ramp {
+  static constexpr std::size_t block = 65536;
+  std::array<std::uint8_t, block + 251> v{};
+  pattern_ramp() noexcept {
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i % 251U);
   }
+};
+
+const pattern_ramp& ramp() noexcept {
+  static const pattern_ramp r;
+  return r;
+}
+
+/// Calls fn(stream offset, ramp pointer, high byte, n) for each run within a 64 KiB block.
+template <typename F>
+bool for_runs(std::size_t len, std::uint64_t offset, F&& fn) noexcept {
+  const pattern_ramp& t = ramp();
+  std::size_t i = 0;
+  while (i < len) {
+    const std::size_t n =
+        std::min<std::size_t>(len - i, pattern_ramp::block - (offset & (pattern_ramp::block - 1)));
+    const auto hi = static_cast<std::uint8_t>((offset >> 16) & 0xffU);
+    if (!fn(i, t.v.data() + offset % 251U, hi, n)) return false;
+    i += n;
+    offset += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+void fill_payload(std::span<std::byte> out, std::uint64_t offset) noexcept {
+  for_runs(out.size(), offset,
+           [out](std::size_t at, const std::uint8_t* src, std::uint8_t hi, std::size_t n) {
+             auto* dst = reinterpret_cast<std::uint8_t*>(out.data() + at);
+             for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<std::uint8_t>(src[j] ^ hi);
+             return true;
+           });
 }
 
 bool payload_matches(std::span<const std::byte> data, std::uint64_t offset) noexcept {
-  std::uint32_t r = static_cast<std::uint32_t>(offset % 251U);
-  for (std::size_t i = 0; i < data.size(); ++i, ++offset) {
-    if (data[i] != static_cast<std::byte>(r ^ ((offset >> 16) & 0xffU))) return false;
-    if (++r == 251U) r = 0;
-  }
-  return true;
+  return for_runs(data.size(), offset,
+                  [data](std::size_t at, const std::uint8_t* src, std::uint8_t hi, std::size_t n) {
+                    const auto* got = reinterpret_cast<const std::uint8_t*>(data.data() + at);
+                    std::uint8_t diff = 0;
+                    for (std::size_t j = 0; j < n; ++j) {
+                      diff |= static_cast<std::uint8_t>(got[j] ^ src[j] ^ hi);
+                    }
+                    return diff == 0;
+                  });
 }
 
 connection::connection(const config& cfg, endpoint local, endpoint remote, std::uint32_t iss)
