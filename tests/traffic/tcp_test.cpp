@@ -852,3 +852,112 @@ TEST_CASE("tcp: no heap allocation per segment in steady state") {
   CHECK(h.a.cwnd() < 2 * 1024 * 1024);  // receiver-limited: cwnd stays validated
   CHECK(after == before);
 }
+
+TEST_CASE("tcp: initial window (RFC 5681 3.1 eq. 1, RFC 6928 2)") {
+  for (const auto& [mss, want] : std::vector<std::pair<std::uint16_t, std::uint64_t>>{
+           {536, 4 * 536}, {1095, 4 * 1095}, {1096, 3 * 1096}, {1460, 3 * 1460},
+           {2190, 3 * 2190}, {2191, 2 * 2191}, {8960, 2 * 8960}}) {
+    tcp::config c;
+    c.mss = 9000;
+    CAPTURE(mss);
+    CHECK(established_active(c, mss).c.cwnd() == want);
+  }
+  tcp::config c;
+  c.initial_window = tcp::initial_window_rule::rfc6928;
+  CHECK(established_active(c, 1460).c.cwnd() == 14600);  // min(10 * 1460, max(2920, 14600))
+  CHECK(established_active(c, 536).c.cwnd() == 5360);
+  c.mss = 9000;
+  CHECK(established_active(c, 8960).c.cwnd() == 17920);  // max(2 * MSS, 14600)
+}
+
+TEST_CASE("tcp: user calls") {
+  SUBCASE("ABORT sends a RST at SND.NXT") {
+    auto x = established_active();
+    x.c.send(100, 1_s, x.s);
+    x.c.abort(2_s, x.s);
+    CHECK(x.c.current_state() == state::closed);
+    CHECK(x.last().seg.flags == tcp_flags::rst);
+    CHECK(x.last().seg.seq == a_seq(100));
+    CHECK(x.c.next_deadline() == std::nullopt);
+  }
+  SUBCASE("CLOSE in SYN-RECEIVED: the FIN follows the handshake") {
+    tcp::connection c({}, ep_a, ep_b, iss_a);
+    capture_sink s;
+    c.listen(0_ms, s);
+    c.on_segment(segment(iss_b, 0, tcp_flags::syn), {}, 1_ms, s);
+    c.close(2_ms, s);
+    CHECK(c.current_state() == state::syn_received);
+    c.on_segment(segment(iss_b + 1, iss_a + 1, tcp_flags::ack), {}, 3_ms, s);
+    CHECK(c.current_state() == state::fin_wait_1);
+    CHECK(s.txs.back().seg.flags == (tcp_flags::fin | tcp_flags::ack));
+    CHECK(s.txs.back().at == 3_ms);
+  }
+  SUBCASE("CLOSE in LISTEN and SYN-SENT") {
+    tcp::connection c({}, ep_a, ep_b, iss_a);
+    capture_sink s;
+    c.listen(0_ms, s);
+    c.close(1_ms, s);
+    CHECK(c.current_state() == state::closed);
+    c.open_active(2_ms, s);
+    CHECK(c.counters().tcpActiveOpens == 1);
+    c.close(3_ms, s);
+    CHECK(c.current_state() == state::closed);
+    CHECK(c.next_deadline() == std::nullopt);
+  }
+  SUBCASE("the send buffer bounds what send() takes") {
+    tcp::config cfg;
+    cfg.send_buffer = 10'000;
+    auto x = established_active(cfg);
+    CHECK(x.c.send(25'000, 1_s, x.s) == 10'000);
+    CHECK(x.c.send(1, 1_s, x.s) == 0);
+    x.rx(segment(b_seq(0), a_seq(1460), tcp_flags::ack), 1010_ms);
+    CHECK(x.c.bytes_unacked() == 10'000 - 1460);
+    CHECK(x.c.send(25'000, 1010_ms, x.s) == 1460);
+  }
+  SUBCASE("data and FIN queued in SYN-SENT go out once ESTABLISHED") {
+    solo x;
+    x.c.open_active(0_ms, x.s);
+    CHECK(x.c.send(1000, 1_ms, x.s) == 1000);
+    CHECK(x.s.txs.size() == 1);  // only the SYN
+    auto synack = segment(iss_b, iss_a + 1, tcp_flags::syn | tcp_flags::ack);
+    synack.mss = 1460;
+    x.rx(synack, 10_ms);
+    REQUIRE(x.s.txs.size() == 2);
+    CHECK(x.last().len == 1000);
+    CHECK(x.last().seg.flags == (tcp_flags::ack | tcp_flags::psh));
+    CHECK(x.last().seg.ack == iss_b + 1);
+  }
+}
+
+TEST_CASE("tcp: retransmission limits") {
+  SUBCASE("an established connection gives up after max_retransmissions") {
+    tcp::config cfg;
+    cfg.max_retransmissions = 3;
+    auto x = established_active(cfg);
+    x.c.send(100, 1_s, x.s);
+    while (auto d = x.c.next_deadline()) x.c.on_timer(*d, x.s);
+    std::vector<sim_time> at;
+    for (const auto& t : x.s.data()) at.push_back(t.at);
+    CHECK(at == std::vector<sim_time>{1_s, 2_s, 4_s, 8_s});
+    CHECK(x.c.current_state() == state::closed);
+    CHECK(x.last().seg.flags == tcp_flags::rst);
+    CHECK(x.last().at == 16_s);
+    CHECK(x.c.counters().aborts == 1);
+    CHECK(x.c.counters().tcpEstabResets == 1);
+    CHECK(x.c.counters().rto_events == 3);
+    CHECK(x.c.counters().retrans_rto == 3);
+    // ssthresh set on the first timeout only (RFC 5681 3.1): max(100 / 2, 2 * 1460).
+    CHECK(x.c.ssthresh() == 2920);
+  }
+  SUBCASE("FIN-WAIT-1: the FIN is resent on RTO and RST stops it") {
+    auto x = established_active();
+    x.c.close(1_s, x.s);
+    x.c.on_timer(2_s, x.s);
+    CHECK(x.last().seg.flags == (tcp_flags::fin | tcp_flags::ack));
+    CHECK(x.last().at == 2_s);
+    CHECK(x.c.next_deadline() == std::optional<sim_time>(4_s));
+    x.rx(segment(b_seq(0), 0, tcp_flags::rst), 3_s);
+    CHECK(x.c.current_state() == state::closed);
+    CHECK(x.c.next_deadline() == std::nullopt);
+  }
+}
