@@ -153,6 +153,11 @@ void connection::open_active(sim_time now, sink& out) {
     fail("connection::open_active",
          fmt::format("connection already exists (state {})", to_string(state_)));
   }
+  if (snd_max_ != 0 || rcv_nxt_ != 0) {
+    fail("connection::open_active",
+         "connection already used; make a new one with a new ISS (RFC 9293 3.4.1)");
+  }
+  passive_ = false;
   ++stats_.tcpActiveOpens;
   set_state(state::syn_sent, now, out);
   send_syn(false, now, out);
@@ -163,6 +168,10 @@ void connection::listen(sim_time now, sink& out) {
   if (state_ != state::closed) {
     fail("connection::listen",
          fmt::format("connection already exists (state {})", to_string(state_)));
+  }
+  if (snd_max_ != 0 || rcv_nxt_ != 0) {
+    fail("connection::listen",
+         "connection already used; make a new one with a new ISS (RFC 9293 3.4.1)");
   }
   passive_ = true;
   set_state(state::listen, now, out);

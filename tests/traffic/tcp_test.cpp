@@ -90,6 +90,11 @@ TEST_CASE("tcp: configuration and API errors name the rule") {
   x.c.open_active(0_ms, x.s);
   CHECK_THROWS_WITH_AS(x.c.listen(0_ms, x.s), "tcp::connection::listen: connection already exists (state SYN-SENT)",
                        tcp::tcp_error);
+  x.c.close(1_ms, x.s);
+  CHECK_THROWS_WITH_AS(x.c.open_active(2_ms, x.s),
+                       "tcp::connection::open_active: connection already used; make a new one with a "
+                       "new ISS (RFC 9293 3.4.1)",
+                       tcp::tcp_error);
   auto y = established_active();
   y.c.close(1_s, y.s);
   CHECK_THROWS_WITH_AS(y.c.send(1, 1_s, y.s), "tcp::connection::send: connection closing (state FIN-WAIT-1)",

@@ -23,7 +23,11 @@
 /// - No timestamps, no SACK (neither option is sent; received ones are ignored), no
 ///   Nagle, no limited transmit, no urgent data, no persist timer: the receiving
 ///   application reads at once, so the advertised window is always the whole receive
-///   buffer and never closes.
+///   buffer and never closes. No FIN-WAIT-2 timeout (RFC 9293 has none; Linux uses 60 s).
+/// - A LISTEN connection accepts a SYN from any sender: the owner demultiplexes by the
+///   four-tuple and makes one connection per peer (RFC 9293 3.10.7.2).
+/// - Stream offsets handed to the sink are 64-bit (a 10 Gb/s transfer passes 2^32 bytes
+///   in under 4 s); the wire sequence number is ISS + 1 + offset modulo 2^32.
 /// - Delayed ACK: an ACK is sent when 2 * MSS bytes are unacknowledged ("at least every
 ///   second full-sized segment", RFC 5681 4.2), at once for out-of-order data, for data
 ///   that fills a hole, and for a FIN, otherwise after config::delayed_ack.
@@ -243,9 +247,10 @@ class connection {
   /// sequence number (RFC 9293 3.4.1; the owner draws it from an rng stream).
   connection(const config& cfg, endpoint local, endpoint remote, std::uint32_t iss);
 
-  /// Active OPEN (RFC 9293 3.10.1): sends a SYN, SYN-SENT. Precondition: CLOSED.
+  /// Active OPEN (RFC 9293 3.10.1): sends a SYN, SYN-SENT. Precondition: CLOSED, and no
+  /// segment exchanged yet (a used connection is not reopened: make a new one).
   void open_active(sim_time now, sink& out);
-  /// Passive OPEN: LISTEN for a SYN from `remote`. Precondition: CLOSED.
+  /// Passive OPEN: LISTEN for a SYN. Preconditions as open_active().
   void listen(sim_time now, sink& out);
   /// A received segment for this connection (already parsed and demultiplexed; the
   /// checksum already checked). `payload` are its data bytes.
