@@ -5,10 +5,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -221,15 +223,16 @@ TEST_CASE("tcp frame: tshark agrees with a lossy transfer captured at the sender
   // The capture at A's NIC: A's frames as they leave, B's as they arrive.
   struct cap {
     sim_time at;
+    std::size_t n;  // order of capture, for ties
     int from;
     tx t;
   };
   std::vector<cap> caps;
   h.tap = [&](int from, const tx& t, std::optional<sim_time> arrival) {
     if (from == 0) {
-      caps.push_back({t.at, 0, t});
+      caps.push_back({t.at, caps.size(), 0, t});
     } else if (arrival) {
-      caps.push_back({*arrival, 1, t});
+      caps.push_back({*arrival, caps.size(), 1, t});
       b_in_flight.push_back(t.seg);
     }
   };
@@ -238,7 +241,8 @@ TEST_CASE("tcp frame: tshark agrees with a lossy transfer captured at the sender
   h.at(5_s, [&](sim_time t) { h.b.close(t, h.sb); });
   h.run_until(10_s);
   REQUIRE(h.sb.delivered == 3'000'000);
-  std::stable_sort(caps.begin(), caps.end(), [](const cap& x, const cap& y) { return x.at < y.at; });
+  std::sort(caps.begin(), caps.end(),
+            [](const cap& x, const cap& y) { return std::tie(x.at, x.n) < std::tie(y.at, y.n); });
 
   const auto file = std::filesystem::path(VNETSIM_TEST_TMPDIR) / "tcp_lossy_transfer.pcap";
   {

@@ -153,9 +153,11 @@ class pair_harness {
 
   /// Schedules `fn` at `t` (set-up only).
   void at(sim_time t, std::function<void(sim_time)> fn) {
-    actions_.emplace_back(t, std::move(fn));
-    std::stable_sort(actions_.begin(), actions_.end(),
-                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    // Insert after every action at or before t (no stable_sort: its nothrow temporary
+    // buffer does not pair with tests/kernel/alloc_counter.cpp's operator delete).
+    const auto pos = std::upper_bound(actions_.begin(), actions_.end(), t,
+                                      [](sim_time v, const auto& x) { return v < x.first; });
+    actions_.emplace(pos, t, std::move(fn));
   }
 
   /// Opens A actively and B passively at time 0 (at `t`).
