@@ -243,6 +243,7 @@ struct host_set::vnic_rec {
   std::uint32_t head = 0, count = 0;
   vnic_counters c;
   std::optional<bond::member> notify_member;
+  bool notify_known = false;  // notify_member holds a real assignment (not the initial one)
   std::uint32_t notify_gen = 0;
 };
 
@@ -655,9 +656,12 @@ void host_set::after_change(std::uint32_t t) {
   for (vnic_id id : s.vnics) {
     vnic_rec& v = *vnics_[id];
     const auto cur = tr.policy->select_broadcast(v.mac);
-    if (cur == v.notify_member) continue;
+    if (cur == v.notify_member && v.notify_known) continue;
+    const bool first = !v.notify_known;
     v.notify_member = cur;
-    if (!cur || !tr.opts.notify_switches || !vms_[v.vm]->running) continue;
+    v.notify_known = true;
+    // Only a move (failover, failback, rebalance) notifies, not the first assignment.
+    if (first || !cur || !tr.opts.notify_switches || !vms_[v.vm]->running) continue;
     host_event e = make_event(host_event::kind::notify, sim_->now(), tr.host, tr.bond_number,
                  vmnics_[tr.members[*cur]]->number);
     e.mac = v.mac;
@@ -854,7 +858,10 @@ vnic_id host_set::add_vnic(vm_id vm, const vnic_config& cfg) {
   r->ring.resize(cfg.rx_ring);
   const auto id = static_cast<vnic_id>(vnics_.size());
   r->self = id;
-  if (s.team && teams_[*s.team]->started) r->notify_member = teams_[*s.team]->policy->select_broadcast(mac);
+  if (s.team && teams_[*s.team]->started) {
+    r->notify_member = teams_[*s.team]->policy->select_broadcast(mac);
+    r->notify_known = true;
+  }
   vnics_.push_back(std::move(r));
   s.vnics.push_back(id);
   s.insert(mac.to_u64(), id);
