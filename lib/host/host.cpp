@@ -232,6 +232,7 @@ struct host_set::vm_rec {
 struct host_set::vnic_rec {
   vnic_id self = 0;
   vm_id vm = 0;
+  bool running = true;  // copy of the VM's state, for the frame path
   vswitch_id vs = 0;
   std::uint32_t port = 0;
   std::uint16_t vlan = 0;  // port group: 0 EST, 1-4094 VST, 4095 VGT
@@ -791,6 +792,7 @@ void host_set::set_vm_running(vm_id vm, bool running) {
   vm_rec& r = *vms_[vm];
   if (r.running == running) return;
   r.running = running;
+  for (vnic_id v : r.vnics) vnics_[v]->running = running;
   log_config(r.host, std::nullopt, fmt::format("vm \"{}\" {}", r.name, running ? "powered on" : "powered off"));
 }
 
@@ -848,6 +850,7 @@ vnic_id host_set::add_vnic(vm_id vm, const vnic_config& cfg) {
   }
   auto r = std::make_unique<vnic_rec>();
   r->vm = vm;
+  r->running = vr.running;
   r->vs = *vs;
   r->port = static_cast<std::uint32_t>(s.vnics.size());
   r->vlan = vlan;
@@ -1266,7 +1269,7 @@ void host_set::uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address sr
 }
 
 void host_set::deliver(vnic_rec& v, vswitch_rec& s, dev::frame_ref f) {
-  if (!vms_[v.vm]->running) [[unlikely]] {
+  if (!v.running) [[unlikely]] {
     ++s.c.dropped_vm_off;
     return;
   }
@@ -1335,7 +1338,7 @@ tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
   vswitch_rec& s = *vswitches_[v.vs];
   ++v.c.tx_frames;
   ++s.c.tx_frames;
-  if (!vms_[v.vm]->running) [[unlikely]] {
+  if (!v.running) [[unlikely]] {
     ++v.c.tx_dropped;
     ++s.c.dropped_vm_off;
     return tx_result::dropped_vm_off;
