@@ -1190,8 +1190,78 @@ bool host_set::software_checksums(team_rec& t, dev::frame_ref& f) {
   return true;
 }
 
+bool host_set::software_segment(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref f, std::uint16_t vid,
+                                bool tagged_bytes) {
+  // TCP segmentation in software for a bond without TSO [AG2], as dev::nic_set does it:
+  // each segment gets the headers, its share of the payload, its own IPv4 Total Length,
+  // Identification (+1 per segment) and checksum, TCP sequence number and checksum; FIN and
+  // PSH stay on the last segment, CWR on the first only (RFC 3168 6.1.2).
+  const auto off = ipv4_offset(f.cdata());
+  if (!off) {
+    ++s.c.dropped_malformed;
+    return false;
+  }
+  const wire::ipv4_packet_const ip{f.cdata().subspan(*off)};
+  const std::size_t ip_hlen = ip.header_len();
+  if (ip.protocol() != proto_tcp || ip.more_frags() || ip.frag_offset() != 0 ||
+      std::size_t{ip.total_len()} < ip_hlen + wire::tcp_min_header_len) {
+    ++s.c.dropped_malformed;
+    return false;
+  }
+  const std::span<const std::byte> seg = ip.buffer().subspan(ip_hlen, std::size_t{ip.total_len()} - ip_hlen);
+  const wire::tcp_packet_const tcp{seg};
+  const std::size_t tcp_hlen = tcp.header_len();
+  if (tcp_hlen < wire::tcp_min_header_len || tcp_hlen > seg.size()) {
+    ++s.c.dropped_malformed;
+    return false;
+  }
+  const std::size_t hdr_len = *off + ip_hlen + tcp_hlen;
+  const std::span<const std::byte> payload = seg.subspan(tcp_hlen);
+  const std::size_t mss = f.meta().tso_mss;
+  const std::size_t count = (payload.size() + mss - 1) / mss;
+  constexpr std::uint8_t fin_psh = 0x01 | 0x08;  // RFC 9293 3.1 control bits
+  constexpr std::uint8_t cwr = 0x80;             // RFC 3168 6.1.2
+  const auto flags0 = static_cast<std::uint8_t>(tcp.flags());
+  bool ok = true;
+  for (std::size_t i = 0, done = 0; i < count; ++i) {
+    const std::size_t len = std::min(mss, payload.size() - done);
+    dev::frame_ref g = pool_->allocate(hdr_len + len, sim_->now());
+    if (!g) {
+      ++s.c.dropped_nic;
+      ok = false;
+      done += len;
+      continue;
+    }
+    std::memcpy(g.data().data(), f.cdata().data(), hdr_len);
+    std::memcpy(g.data().data() + hdr_len, payload.data() + done, len);
+    g.meta() = f.meta();
+    g.meta().tso_mss = 0;
+    g.meta().csum = dev::csum_offload::none;
+    const wire::ipv4_packet gip{g.data().subspan(*off)};
+    gip.set_total_len(static_cast<std::uint16_t>(ip_hlen + tcp_hlen + len));
+    gip.set_ident(static_cast<std::uint16_t>(ip.ident() + i));
+    gip.fill_checksum();
+    const wire::tcp_packet gtcp{gip.buffer().subspan(ip_hlen, tcp_hlen + len)};
+    gtcp.set_seq_number(tcp.seq_number() + static_cast<std::uint32_t>(done));
+    std::uint8_t flags = flags0;
+    if (i + 1 < count) flags &= static_cast<std::uint8_t>(~fin_psh);
+    if (i > 0) flags &= static_cast<std::uint8_t>(~cwr);
+    gtcp.set_flags(static_cast<wire::tcp_flags>(flags));
+    gtcp.fill_checksum(gip.src_addr(), gip.dst_addr());
+    charge(t, dev::nic_work::tx_checksum, false, ip_hlen + tcp_hlen + len);
+    ok = team_send(t, s, m, std::move(g), vid, tagged_bytes) && ok;
+    done += len;
+  }
+  charge(t, dev::nic_work::segmentation, false, payload.size() + count * hdr_len);
+  return ok;
+}
+
 bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref f, std::uint16_t vid,
                          bool tagged_bytes) {
+  if (f.meta().tso_mss != 0 && !t.caps.tso &&
+      f.size() > wire::ethernet_header_len + wire::ethernet_max_payload_len) [[unlikely]] {
+    return software_segment(t, s, m, std::move(f), vid, tagged_bytes);
+  }
   const bool need_tag = vid != 0 && !tagged_bytes;
   const bool sw_csum = f.meta().csum != dev::csum_offload::none && !t.caps.checksum;
   if ((need_tag || sw_csum) && !f.unique()) [[unlikely]] {
@@ -1334,6 +1404,7 @@ void host_set::flood_local(vswitch_rec& s, const dev::frame_ref& f, std::uint16_
 }
 
 tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
+  if (id >= vnics_.size()) [[unlikely]] throw host_error(fmt::format("vnic id {} does not exist", id));
   vnic_rec& v = *vnics_[id];
   vswitch_rec& s = *vswitches_[v.vs];
   ++v.c.tx_frames;
@@ -1397,17 +1468,15 @@ tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
 
 void host_set::uplink_in(std::uint32_t vmnic, dev::frame_ref f) {
   vmnic_rec& r = *vmnics_[vmnic];
-  if (!r.team || !teams_[*r.team]->vs) [[unlikely]] {
+  if (!r.team) [[unlikely]] {
     ++hosts_[r.host]->unbound_rx;
     return;
   }
   const std::uint32_t t = *r.team;
   team_rec& tr = *teams_[t];
-  vswitch_rec& s = *vswitches_[*tr.vs];
-  ++s.c.uplink_rx;
   const auto d = f.cdata();
   if (d.size() < wire::ethernet_header_len) [[unlikely]] {
-    ++s.c.dropped_malformed;
+    ++hosts_[r.host]->unbound_rx;  // the NIC passes no runt; counted anyway
     return;
   }
   const auto dst = wire::mac_address::read(d, 0);
@@ -1422,8 +1491,9 @@ void host_set::uplink_in(std::uint32_t vmnic, dev::frame_ref f) {
   }
   const host_rec& hr = *hosts_[tr.host];
   if (inner == hr.adv.beacon_ether_type) [[unlikely]] {
-    // Beacons go to the monitor, never to a VM [AG2].
-    ++s.c.beacons_rx;
+    // Beacons go to the bond's monitor, never to a VM [AG2].
+    ++tr.c.beacon_frames_in;
+    if (tr.vs) ++vswitches_[*tr.vs]->c.beacons_rx;
     if (tr.started && tr.monitor->enabled()) {
       const auto b = wire::beacon_frame_repr::parse(d, hr.adv.beacon_ether_type);
       if (b) {
@@ -1437,6 +1507,12 @@ void host_set::uplink_in(std::uint32_t vmnic, dev::frame_ref f) {
     }
     return;
   }
+  if (!tr.vs) [[unlikely]] {
+    ++hosts_[r.host]->unbound_rx;
+    return;
+  }
+  vswitch_rec& s = *vswitches_[*tr.vs];
+  ++s.c.uplink_rx;
   const bond::rx_verdict verdict = tr.policy->admit(r.member, dst.is_multicast());
   if (verdict == bond::rx_verdict::drop) [[unlikely]] {
     ++s.c.dropped_not_admitted;
@@ -1475,6 +1551,7 @@ void host_set::uplink_in(std::uint32_t vmnic, dev::frame_ref f) {
 }
 
 dev::frame_ref host_set::take_delivery(vnic_id id) {
+  if (id >= vnics_.size()) [[unlikely]] throw host_error(fmt::format("vnic id {} does not exist", id));
   vnic_rec& v = *vnics_[id];
   if (v.count == 0) return {};
   dev::frame_ref f = std::move(v.ring[v.head]);

@@ -6,6 +6,7 @@
 
 #include "host_world.hpp"
 #include "vnetsim/wire/ipv4.hpp"
+#include "vnetsim/wire/tcp.hpp"
 
 using namespace host_test;
 using namespace vnetsim::literals;
@@ -212,4 +213,75 @@ TEST_CASE("options: a full rx ring drops and counts; take_delivery is FIFO") {
   w.vm_send(a, world::frame(vm_mac(2), vm_mac(1)));
   CHECK(w.hs.vnic_stats(nb).rx_delivered == 1);
   CHECK(w.hs.pending_deliveries(nb) == 0);
+}
+
+TEST_CASE("options: a bond without TSO segments super-frames in software; no member does it in hardware") {
+  world w;
+  const auto h = w.hs.add_host("esx1");
+  dev::nic_config full;
+  full.mac = mac(0x0200'0000'0100ULL);
+  dev::nic_config no_tso = full;
+  no_tso.mac = mac(0x0200'0000'0101ULL);
+  no_tso.caps.tso = false;
+  w.hs.add_vmnic(h, full);
+  w.hs.add_vmnic(h, no_tso);
+  const auto s0 = w.station_at(h, 0);
+  w.station_at(h, 1);
+  const unsigned members[] = {0, 1};
+  w.hs.add_bond(h, 1, members);
+  w.hs.set_nicteam(h, "nicteam.bond1.home_link", "vmnic0");  // the member WITH TSO carries it
+  w.hs.add_vswitch(h, "net", host::bond_binding{1});
+  const auto a = w.add_vm(h, "a", "net", vm_mac(1));
+  w.sim.run_until(1_ms);
+  // 14 + 20 + 20 + 2500 bytes of payload, MSS 1000 -> 3 segments.
+  const std::size_t pay = 2500;
+  bytes_t b = world::frame(mac(0x0200'00ff'0001ULL), vm_mac(1), 0x0800, 14 + 40 + pay);
+  const bytes_t hdr{0x45, 0, static_cast<std::uint8_t>((40 + pay) >> 8), static_cast<std::uint8_t>((40 + pay) & 0xff),
+                    0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+                    0x04, 0x00, 0x00, 0x50, 0, 0, 0x10, 0, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0};
+  std::copy(hdr.begin(), hdr.end(), b.begin() + 14);
+  auto f = w.make(b);
+  f.meta().tso_mss = 1000;
+  CHECK(w.hs.vnic_transmit(a, std::move(f)) == tx_result::sent);
+  w.sim.run_until(2_ms);
+  REQUIRE(w.station_count(s0) == 3);
+  const std::size_t sizes[] = {14 + 40 + 1000, 14 + 40 + 1000, 14 + 40 + 500};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& r = w.station_rx[i].bytes;
+    CHECK(r.size() == sizes[i]);
+    const wire::ipv4_packet_const ip{std::as_bytes(std::span(r)).subspan(14)};
+    CHECK(ip.verify_checksum());
+    CHECK(ip.ident() == 0x1234 + i);
+    const wire::tcp_packet_const tcp{ip.payload()};
+    CHECK(tcp.seq_number() == 0x1000 + 1000 * i);
+    CHECK(tcp.verify_checksum(ip.src_addr(), ip.dst_addr()));
+    CHECK(wire::has(tcp.flags(), wire::tcp_flags::psh) == (i == 2));
+  }
+  const auto si = static_cast<std::size_t>(dev::nic_work::segmentation);
+  CHECK(w.hs.bond_stats(h, 1).work.sw_ops[si] == 1);
+  CHECK(w.hs.bond_stats(h, 1).work.sw_bytes[si] == pay + 3 * 54);
+  CHECK(w.nics.work(w.nic(h, 0)).hw_ops[si] == 0);
+}
+
+TEST_CASE("options: beacons carry SwitchFailoverBeaconVlanID and SwitchFailoverBeaconEtherType on the wire") {
+  world w;
+  const auto h = w.add_host("esx1", 2);
+  const auto s0 = w.station_at(h, 0);
+  w.station_at(h, 1);
+  const unsigned members[] = {0, 1};
+  w.hs.add_bond(h, 3, members);
+  w.hs.set_advanced(h, "SwitchFailoverBeaconVlanID", "5");
+  w.hs.set_advanced(h, "SwitchFailoverBeaconEtherType", "0x8888");
+  w.hs.set_advanced(h, "SwitchFailoverThreshold", "2");
+  w.hs.add_vswitch(h, "net", host::bond_binding{3});
+  w.sim.run_until(1_ms);
+  REQUIRE(w.station_count(s0) == 1);
+  const auto& r = w.station_rx[0].bytes;
+  REQUIRE(r.size() == 64);
+  const bytes_t head{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+                     0x81, 0x00, 0x00, 0x05, 0x88, 0x88, 'V', 'N', 'S', 'B', 1, 0, 0x00, 0x03, 0x00, 0x00};
+  CHECK(bytes_t(r.begin(), r.begin() + 28) == head);
+  CHECK(w.station_rx[0].at == sim_time::from_ns(hop64_ns));
+  // Tagged by the NICs in hardware (the bond has VLAN tagging).
+  CHECK(w.nics.work(w.nic(h, 0)).hw_ops[static_cast<std::size_t>(dev::nic_work::vlan_insert)] == 1);
 }

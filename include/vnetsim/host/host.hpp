@@ -30,9 +30,9 @@
 /// feature never does it in hardware. The same for transmit checksums (meta.csum is filled
 /// in software, then cleared). Receive-side tag stripping for VST ports is counted as
 /// hardware work when the bond has VLAN handling and charged as software otherwise (the
-/// host asks no NIC to strip: it reads the tag from the bytes). Not done: TSO super-frames
-/// on a bond lacking TSO are handed to the member NIC as they are (the NIC charges its own
-/// hardware or software segmentation).
+/// host asks no NIC to strip: it reads the tag from the bytes). A TSO super-frame on a bond
+/// lacking TSO is segmented by the host (as dev::nic_set segments, with software
+/// checksums), each segment then sent as a plain frame.
 ///
 /// Failure handling: link state as the NIC reports it (nic owner events) drives
 /// bond::policy::set_link, so failover on carrier loss takes exactly the NIC's detection
@@ -214,7 +214,8 @@ struct bond_counters {
   std::uint64_t failbacks = 0;
   std::uint64_t beacons_tx = 0;       ///< queued on a member NIC
   std::uint64_t beacons_tx_failed = 0;///< refused by the NIC (link down, not attached, ...)
-  std::uint64_t beacons_rx = 0;       ///< handed to the monitor
+  std::uint64_t beacon_frames_in = 0; ///< frames of the beacon EtherType consumed (never to a VM)
+  std::uint64_t beacons_rx = 0;       ///< of those, valid beacons handed to the monitor
   std::uint64_t duplicates_sent = 0;  ///< ambiguous send_all copies
   std::uint64_t rarp_sent = 0;        ///< notify-switches frames queued
   std::uint64_t tx_frames = 0;        ///< frames queued on members (duplicates included)
@@ -331,7 +332,7 @@ class host_set {
   const bond_counters& bond_stats(host_id h, unsigned bond_number) const;
   const bond_options& bond_config(host_id h, unsigned bond_number) const;
   const advanced_settings& advanced(host_id h) const;
-  /// Frames received on a vmnic bound to no virtual switch (dropped).
+  /// Frames received on a vmnic bound to no virtual switch (dropped), or runts.
   std::uint64_t unbound_rx(host_id h) const;
   std::span<const host_event> events() const noexcept { return events_; }
   std::string to_string(const host_event& e) const;
@@ -409,6 +410,9 @@ class host_set {
   void charge(team_rec& t, dev::nic_work w, bool hardware, std::size_t bytes) noexcept;
   /// Fills the checksums meta.csum asks for in software; false when the frame is not IPv4.
   bool software_checksums(team_rec& t, dev::frame_ref& f);
+  /// Segments a TSO super-frame in software and sends each segment through team_send.
+  bool software_segment(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref f, std::uint16_t vid,
+                        bool tagged_bytes);
 
   kernel::simulator* sim_;
   dev::frame_pool* pool_;
