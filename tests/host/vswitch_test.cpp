@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "host_world.hpp"
+#include "../kernel/alloc_counter.hpp"
 
 using namespace host_test;
 using namespace vnetsim::literals;
@@ -274,4 +275,68 @@ TEST_CASE("vswitch: a label changes only while no running VM uses it") {
   // Powered off: frames neither leave nor arrive.
   w.hs.set_vm_running(vm, false);
   CHECK(w.vm_send(v, world::frame(wire::mac_address::broadcast(), vm_mac(1))) == tx_result::dropped_vm_off);
+}
+
+TEST_CASE("vswitch: the frame path allocates nothing once warmed up") {
+  world w;
+  std::uint64_t taken = 0, arrived = 0;
+  struct ctx_t {
+    world* w;
+    std::uint64_t* taken;
+    std::uint64_t* arrived;
+  } ctx{&w, &taken, &arrived};
+  const auto count_guest = w.sim.register_kind(
+      "test/count-guest",
+      [](void* c, kernel::simulator&, const kernel::event& ev) {
+        auto& x = *static_cast<ctx_t*>(c);
+        if (x.w->hs.take_delivery(static_cast<host::vnic_id>(ev.arg))) ++*x.taken;
+      },
+      &ctx);
+  const auto count_sink = w.sim.register_kind(
+      "test/count-sink",
+      [](void* c, kernel::simulator&, const kernel::event& ev) {
+        auto& x = *static_cast<ctx_t*>(c);
+        if (x.w->links.take_arrival(ev.target).frame) ++*x.arrived;
+      },
+      &ctx);
+  const auto h = w.add_host("esx1", 2);
+  std::vector<dev::link_id> l;
+  for (unsigned i = 0; i < 2; ++i) {
+    l.push_back(w.links.add(fmt::format("l{}", i), {}, w.hs.uplink_endpoint(w.nic(h, i)), {count_sink, 0, i, 0}));
+    w.nics.attach(w.nic(h, i), l.back(), dev::link_side::a);
+  }
+  const unsigned members[] = {0, 1};
+  w.hs.add_bond(h, 1, members);
+  const auto vs = w.hs.add_vswitch(h, "net", host::bond_binding{1});
+  w.hs.add_port_group(h, vs, "v10", 10);
+  std::vector<host::vnic_id> v;
+  for (unsigned i = 1; i <= 3; ++i) {
+    const auto vm = w.hs.add_vm(h, fmt::format("vm{}", i));
+    host::vnic_config c;
+    c.mac = vm_mac(i);
+    c.network = "v10";
+    c.delivery.kind = count_guest;
+    v.push_back(w.hs.add_vnic(vm, c));
+  }
+  w.sim.run();
+  const auto local = world::frame(vm_mac(2), vm_mac(1));
+  const auto out = world::frame(mac(0x0200'00ff'0001ULL), vm_mac(1));
+  const auto bc = world::frame(wire::mac_address::broadcast(), vm_mac(3));
+  const auto in = world::tagged(world::frame(vm_mac(2), mac(0x0200'00ff'0001ULL)), 10);
+  auto round = [&] {
+    for (int i = 0; i < 50; ++i) {
+      w.hs.vnic_transmit(v[0], w.make(local));
+      w.hs.vnic_transmit(v[0], w.make(out));
+      w.hs.vnic_transmit(v[2], w.make(bc));  // two local ports + one uplink (tag: a copy)
+      w.links.send(l[1], dev::link_side::b, w.make(in));
+    }
+    w.sim.run();
+  };
+  round();
+  const auto before_taken = taken, before_arrived = arrived;
+  const auto before = test::allocation_count();
+  round();
+  CHECK(test::allocation_count() == before);
+  CHECK(taken - before_taken == 50 * (1 + 2 + 1));
+  CHECK(arrived - before_arrived == 50 * 2);
 }
