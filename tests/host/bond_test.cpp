@@ -554,3 +554,26 @@ TEST_CASE("bond: configuration keys are validated with the key, the value and th
   CHECK(w.hs.bond_config(h, 1).load_balance_mode == "out-mac");
   CHECK_FALSE(w.hs.bond_config(h, 1).home_link);
 }
+
+TEST_CASE("bond: receive admission: accept_all (2.x) delivers a flooded broadcast once per member; active_only once") {
+  for (const char* filter : {"accept_all", "active_only"}) {
+    world w;
+    const auto h = w.add_host("esx1", 2);
+    const auto sw = w.add_switch(3);
+    w.wire_vmnic(h, 0, sw, 0);
+    w.wire_vmnic(h, 1, sw, 1);
+    const auto st = w.station_on(sw, 2);
+    const unsigned members[] = {0, 1};
+    w.hs.add_bond(h, 1, members);
+    w.hs.set_nicteam(h, "nicteam.bond1.home_link", "vmnic0");
+    w.hs.set_nicteam(h, "nicteam.bond1.rx_filter", filter);
+    const auto vs = w.hs.add_vswitch(h, "net", host::bond_binding{1});
+    const auto a = w.add_vm(h, "a", "net", vm_mac(1));
+    w.sim.run_until(1_ms);
+    w.station_send(st, world::frame(wire::mac_address::broadcast(), station_mac));
+    w.sim.run_until(2_ms);
+    const bool all = std::string_view(filter) == "accept_all";
+    CHECK(w.guest_count(a) == (all ? 2u : 1u));
+    CHECK(w.hs.vswitch_stats(vs).dropped_not_admitted == (all ? 0u : 1u));
+  }
+}
