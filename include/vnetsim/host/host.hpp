@@ -47,9 +47,9 @@
 /// state and starts beacon rounds, so links attached later in the same set-up are seen.
 ///
 /// Configuration (set_advanced, set_nicteam) is validated, effective at once, callable at
-/// any simulated time. VMs start running (powered on); the in-use rules (binding, labels)
-/// reject a change while a running VM uses the switch. See the README of the host layer in
-/// this header's comments on each key.
+/// any simulated time (a scenario schedules them). VMs start running (powered on); the
+/// in-use rules (binding, labels) reject a change while a running VM uses the switch. Each
+/// key is documented at set_advanced and set_nicteam.
 ///
 /// Errors: host_error naming the host, the object, the key/value and the rule broken.
 
