@@ -46,6 +46,7 @@ sim_time latency_histogram::percentile(double p) const noexcept {
   auto rank = static_cast<std::uint64_t>(exact);
   if (static_cast<double>(rank) < exact) ++rank;
   rank = std::clamp<std::uint64_t>(rank, 1, count_);
+  if (rank == count_) return max_;  // the largest sample, known exactly
   std::uint64_t seen = 0;
   for (std::size_t b = 0; b < bucket_count; ++b) {
     seen += buckets_[b];

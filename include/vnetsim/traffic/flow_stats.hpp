@@ -74,7 +74,7 @@ class sequence_tracker {
 /// values below 64 ns have one bucket each; above, every power of two is split into 32
 /// buckets, so a bucket spans at most 1/32 of its lower bound. A percentile is reported
 /// as the lower bound of the bucket holding the nearest-rank sample, clamped to the
-/// exact minimum and maximum: it is never above the true value and at most 3.125%
+/// exact minimum and maximum (p100 is the exact maximum): it is never above the true value and at most 3.125%
 /// (1/32) below it, and exact when every sample in that bucket is equal.
 /// Storage is a fixed array (no allocation); record() is O(1).
 class latency_histogram {
