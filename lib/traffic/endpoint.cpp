@@ -408,8 +408,15 @@ void endpoint_set::ip_output(endpoint_id id, endpoint& e, dev::frame_ref frame, 
 // ---- ARP ------------------------------------------------------------------------------------
 
 endpoint_set::arp_entry* endpoint_set::arp_find(endpoint& e, wire::ipv4_address ip) noexcept {
-  for (arp_entry& a : e.arp) {
-    if (a.state != arp_state::none && a.ip == ip) return &a;
+  // Most frames go to the address of the previous one: try it first.
+  arp_entry& last = e.arp[e.arp_hint];
+  if (last.state != arp_state::none && last.ip == ip) [[likely]] return &last;
+  for (std::size_t i = 0; i < e.arp.size(); ++i) {
+    arp_entry& a = e.arp[i];
+    if (a.state != arp_state::none && a.ip == ip) {
+      e.arp_hint = static_cast<std::uint32_t>(i);
+      return &a;
+    }
   }
   return nullptr;
 }

@@ -495,3 +495,29 @@ TEST_CASE("set-up errors name the endpoint, flow or ping and the rule") {
   CHECK_THROWS_AS(w.eps.counters(42), traffic::traffic_error);
   CHECK_THROWS_AS(w.eps.nic_endpoint(0), traffic::traffic_error);
 }
+
+TEST_CASE("VLAN: a tagged endpoint sends its TCI out of band and accepts only its VID") {
+  hub_world w;
+  auto ca = ep_config(0);
+  ca.vlan_tci = 10;
+  auto cb = ep_config(1);
+  cb.vlan_tci = (5u << 13) | 10;  // PCP 5, VID 10
+  const auto a = w.add(ca);
+  const auto b = w.add(cb);
+  const auto c = w.add(ep_config(2));  // untagged: VLAN 10 frames are not for it
+  send_udp(w.eps, a, ep_ip(1));
+  w.sim.run();
+  CHECK(w.eps.counters(b).udpNoPorts == 1);
+  for (const auto& t : w.sent) {
+    if (t.from == a) CHECK(t.meta.vlan_tci == std::optional<std::uint16_t>(10));
+    if (t.from == b) CHECK(t.meta.vlan_tci == std::optional<std::uint16_t>((5u << 13) | 10));
+  }
+  CHECK(w.eps.counters(c).dropped(drop_reason::wrong_vlan) == 1);  // the ARP request
+  // A tag in the bytes counts the same.
+  auto tagged = ip_frame(ip_hdr(), udp_bytes(9), wire::mac_address::broadcast());
+  tagged.insert(tagged.begin() + 12, {std::byte{0x81}, std::byte{0x00}, std::byte{0x00}, std::byte{0x0a}});
+  w.inject(a, tagged);
+  CHECK(w.eps.counters(a).udpNoPorts == 1);
+  w.inject(c, tagged);
+  CHECK(w.eps.counters(c).dropped(drop_reason::wrong_vlan) == 2);
+}

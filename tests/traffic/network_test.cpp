@@ -230,3 +230,36 @@ TEST_CASE("UDP flow steady state allocates nothing per frame") {
   w.sim.run_until(900_ms);
   CHECK(allocation_count() == before);
 }
+
+TEST_CASE("scale: 512 endpoints and 256 flows on one switch, each flow exact") {
+  net_world w(512);
+  for (std::uint32_t i = 0; i < 512; ++i) {
+    auto c = ep_config(i);
+    c.ip = wire::ipv4_address{10, 0, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i & 0xff)};
+    c.ip = wire::ipv4_address{c.ip.to_u32() + 1};
+    c.prefix_len = 16;
+    w.add(c);
+  }
+  std::vector<traffic::flow_id> flows;
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    traffic::udp_flow_config f;
+    f.name = fmt::format("f{}", i);
+    f.src = 2 * i;
+    f.dst = w.eps.config(2 * i + 1).ip;
+    f.dst_port = 5001;
+    f.rate_pps = 100;
+    f.start = 1_ms * static_cast<sim_time::rep>(i % 10);
+    f.stop = f.start + 100_ms;
+    flows.push_back(w.eps.add_udp_flow(f));
+  }
+  w.sim.run();
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    CAPTURE(i);
+    const auto& s = w.eps.flow_stats(flows[i]);
+    CHECK(s.sent == 10);
+    CHECK(s.delivered == 10);
+    CHECK(s.latency_p50 == one_way(106));
+  }
+  CHECK(w.eps.find("ep511") == 511u);
+  CHECK(w.eps.find_flow("f255") == flows[255]);
+}

@@ -454,6 +454,7 @@ class endpoint_set {
     bool offload = false;     // checksum requests go to the NIC/owner
     std::uint16_t ip_ident = 0;
     std::vector<arp_entry> arp;         // fixed size cfg.arp.cache_entries
+    std::uint32_t arp_hint = 0;         // index of the entry found last
     std::vector<pending_frame> pending; // capacity cfg.arp.queue_total, never exceeded
     std::vector<udp_binding> udp;       // bound at set-up
     std::vector<ping_id> pings;         // series sent from here
