@@ -263,3 +263,22 @@ TEST_CASE("scale: 512 endpoints and 256 flows on one switch, each flow exact") {
   CHECK(w.eps.find("ep511") == 511u);
   CHECK(w.eps.find_flow("f255") == flows[255]);
 }
+
+TEST_CASE("a NIC without tx checksum offload: the endpoint fills the checksums itself") {
+  net_world w;
+  dev::nic_config plain;
+  plain.caps.tx_checksum = false;
+  const auto a = w.add(ep_config(0), {}, plain);
+  w.add(ep_config(1));
+  CHECK_FALSE(w.eps.offloads_checksum(a));
+  REQUIRE(w.eps.nic_caps(a) != nullptr);
+  CHECK_FALSE(w.eps.nic_caps(a)->tx_checksum);
+  const auto f = w.eps.add_udp_flow(flow_cfg(a, 1, 1000, 100_ms));
+  w.sim.run();
+  CHECK(w.eps.flow_stats(f).delivered == 100);
+  CHECK(w.eps.counters(a).sw_checksums == 200);  // IPv4 header + UDP, per datagram
+  const auto& work = w.nics.work(w.nic_of[a]);
+  CHECK(work.hw_ops[static_cast<std::size_t>(dev::nic_work::tx_checksum)] == 0);
+  CHECK(work.sw_ops[static_cast<std::size_t>(dev::nic_work::tx_checksum)] == 0);
+  CHECK(w.nics.stats(w.nic_of[1]).ifInErrors == 0);  // the receiver's NIC found them good
+}

@@ -74,7 +74,9 @@ class traffic_error : public std::invalid_argument {
 
 /// ARP cache entry lifetime. RFC 1122 2.3.2.1 requires entries to time out but gives no
 /// figure; 60 s is Linux's neighbour gc_stale_time default (Documentation/networking/
-/// ip-sysctl, neigh/default/gc_stale_time).
+/// ip-sysctl, neigh/default/gc_stale_time: unused entries older than this are removed).
+/// Linux's reconfirmation of entries in use (base_reachable_time, 30 s) is not modelled:
+/// here an entry is simply resolved again when it has expired.
 inline constexpr sim_time default_arp_timeout = sim_time::from_s(60);
 /// Interval between ARP requests for one address: RFC 1122 2.3.2.1 recommends at most one
 /// request per second per destination; Linux's retrans_time_ms default is 1000.
@@ -234,8 +236,9 @@ constexpr std::string_view to_string(drop_reason r) noexcept {
   return "unknown";
 }
 
-/// Per-endpoint counters; IP, ICMP and UDP ones carry the RFC 4293 / RFC 4022-era MIB
-/// names (IP-MIB ipSystemStats*, ICMP-MIB, UDP-MIB RFC 4113).
+/// Per-endpoint counters. IPv4 ones carry the IP-MIB names (RFC 4293 ipSystemStats*,
+/// without the prefix), ICMP ones the RFC 2011 names, UDP ones the UDP-MIB names (RFC
+/// 4113). No MIB defines ARP counters; they are named in the same style.
 struct endpoint_counters {
   // ARP
   std::uint64_t arpInRequests = 0;
