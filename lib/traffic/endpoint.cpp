@@ -662,8 +662,12 @@ void endpoint_set::icmp_input(endpoint_id id, endpoint& e, dev::frame_ref& frame
     }
     return;
   }
-  if (icmp.msg_type() != icmp_echo_request || src.is_unspecified() || !src.is_unicast()) return;
+  if (icmp.msg_type() != icmp_echo_request) return;
   ++e.c.icmpInEchos;
+  // RFC 1122 3.2.2.6: echo requests to a broadcast address MAY be silently discarded
+  // (Linux does, icmp_echo_ignore_broadcasts = 1); so do we, and never answer 0.0.0.0.
+  const wire::ipv4_address dst = wire::ipv4_packet_const{d.subspan(ip_off)}.dst_addr();
+  if (dst != e.cfg.ip || src.is_unspecified() || !src.is_unicast()) return;
   // Echo reply (RFC 792): the same identifier, sequence number and data. Built in place
   // when the frame is laid out as send_ip expects (untagged, no IP options), else copied.
   dev::frame_ref reply;

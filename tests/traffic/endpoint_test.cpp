@@ -521,3 +521,72 @@ TEST_CASE("VLAN: a tagged endpoint sends its TCI out of band and accepts only it
   w.inject(c, tagged);
   CHECK(w.eps.counters(c).dropped(drop_reason::wrong_vlan) == 2);
 }
+
+TEST_CASE("ICMP echo: a request with IP options is answered from a copy; broadcast requests are ignored") {
+  hub_world w;
+  w.hold = true;
+  const auto a = w.add(ep_config(0));
+  // a knows ep1 already.
+  w.inject(a, arp_frame(ep_mac(0), {wire::arp_operation::reply, ep_mac(1), ep_ip(1).to_u32(), ep_mac(0),
+                                    ep_ip(0).to_u32()}));
+  REQUIRE(w.eps.arp_lookup(a, ep_ip(1)) == ep_mac(1));
+  const std::array<std::byte, 4> opts{std::byte{1}, std::byte{1}, std::byte{1}, std::byte{0}};  // NOP NOP NOP EOL
+  std::vector<std::byte> echo(8 + 12, std::byte{0x33});
+  const wire::icmp_packet m{std::span(echo)};
+  m.set_msg_type(8);
+  m.set_code(0);
+  m.set_echo_ident(0x1234);
+  m.set_echo_seq(7);
+  m.fill_checksum();
+  const auto frame_with = [&](wire::ipv4_address dst, wire::mac_address mac) {
+    auto ip = ip_hdr(wire::ip_protocol::icmp);
+    ip.dst = dst;
+    ip.options = opts;
+    ip.payload_len = static_cast<std::uint16_t>(echo.size());
+    std::vector<std::byte> b(14 + 24 + echo.size(), std::byte{0});
+    wire::ethernet_repr{mac, ep_mac(1), type_ipv4}.emit(wire::ethernet_frame{std::span(b)});
+    ip.emit(wire::ipv4_packet{std::span(b).subspan(14)});
+    std::copy(echo.begin(), echo.end(), b.begin() + 38);
+    return b;
+  };
+  w.inject(a, frame_with(ep_ip(0), ep_mac(0)));
+  REQUIRE(w.sent.size() == 1);
+  const auto& r = w.sent[0].bytes;
+  REQUIRE(r.size() == 34 + echo.size());  // the reply carries no options
+  const wire::ipv4_packet_const ri{std::span(r).subspan(14)};
+  CHECK(ri.verify_checksum());
+  CHECK(ri.dst_addr() == ep_ip(1));
+  const wire::icmp_packet_const rm{ri.payload()};
+  CHECK(rm.msg_type() == 0);
+  CHECK(rm.echo_ident() == 0x1234);
+  CHECK(rm.echo_seq() == 7);
+  CHECK(rm.verify_checksum());
+  CHECK(std::ranges::equal(rm.data(), m.data()));
+  // To the subnet's broadcast address: counted, not answered.
+  w.inject(a, frame_with(wire::ipv4_address{10, 0, 0, 255}, wire::mac_address::broadcast()));
+  CHECK(w.sent.size() == 1);
+  CHECK(w.eps.counters(a).icmpInEchos == 2);
+  CHECK(w.eps.counters(a).icmpOutEchoReps == 1);
+}
+
+TEST_CASE("send_ip for TCP: the checksum over the pseudo-header is filled") {
+  hub_world w;
+  w.hold = true;
+  const auto a = w.add(ep_config(0));
+  w.inject(a, arp_frame(ep_mac(0), {wire::arp_operation::reply, ep_mac(1), ep_ip(1).to_u32(), ep_mac(0),
+                                    ep_ip(0).to_u32()}));
+  auto f = w.eps.allocate_ip_frame(20 + 10);
+  REQUIRE(f);
+  const auto l4 = f.data().subspan(traffic::ip_l4_offset);
+  std::fill(l4.begin(), l4.end(), std::byte{0x61});
+  const wire::tcp_packet t{l4};
+  t.set_src_port(1234);
+  t.set_dst_port(80);
+  l4[12] = std::byte{0x50};  // data offset 5 words
+  CHECK(w.eps.send_ip(a, ep_ip(1), wire::ip_protocol::tcp, std::move(f)));
+  REQUIRE(w.sent.size() == 1);
+  const wire::ipv4_packet_const ip{std::span(w.sent[0].bytes).subspan(14)};
+  CHECK(ip.protocol() == 6);
+  CHECK(ip.verify_checksum());
+  CHECK(wire::tcp_packet_const{ip.payload()}.verify_checksum(ip.src_addr(), ip.dst_addr()));
+}
