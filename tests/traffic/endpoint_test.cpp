@@ -590,3 +590,33 @@ TEST_CASE("send_ip for TCP: the checksum over the pseudo-header is filled") {
   CHECK(ip.verify_checksum());
   CHECK(wire::tcp_packet_const{ip.payload()}.verify_checksum(ip.src_addr(), ip.dst_addr()));
 }
+
+TEST_CASE("ARP cache full: the entry closest to expiry is replaced; none while all are resolving") {
+  hub_world w;
+  auto c = ep_config(0);
+  c.arp.cache_entries = 2;
+  const auto a = w.add(c);
+  w.add(ep_config(1));
+  w.add(ep_config(2));
+  w.add(ep_config(3));
+  // Two addresses nobody holds: both entries resolving, a third address finds no room.
+  send_udp(w.eps, a, wire::ipv4_address{10, 0, 0, 90});
+  send_udp(w.eps, a, wire::ipv4_address{10, 0, 0, 91});
+  send_udp(w.eps, a, ep_ip(1));
+  CHECK(w.eps.counters(a).dropped(drop_reason::arp_cache_full) == 1);
+  w.sim.run();  // both give up at 3 s
+  CHECK(w.eps.counters(a).arp_timeouts == 2);
+  // Now learn ep1 (expires 60 s after 3 s) and ep2 (after 4 s); ep3 replaces ep1.
+  send_udp(w.eps, a, ep_ip(1));
+  w.sim.run();
+  w.sim.run_until(4_s);
+  send_udp(w.eps, a, ep_ip(2));
+  w.sim.run();
+  send_udp(w.eps, a, ep_ip(3));
+  w.sim.run();
+  CHECK(w.eps.arp_entry_state(a, ep_ip(1)) == traffic::arp_state::none);
+  CHECK(w.eps.arp_lookup(a, ep_ip(2)) == ep_mac(2));
+  CHECK(w.eps.arp_lookup(a, ep_ip(3)) == ep_mac(3));
+  CHECK(w.eps.counters(2).udpNoPorts == 1);
+  CHECK(w.eps.counters(3).udpNoPorts == 1);
+}
