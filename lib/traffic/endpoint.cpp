@@ -836,8 +836,11 @@ flow_id endpoint_set::add_udp_flow(const udp_flow_config& cfg) {
   f.seqs = sequence_tracker(capacity);
   f.rng = streams_->get("flow/" + cfg.name);
   f.next_send = cfg.start;
-  if (cfg.process == arrival_process::poisson) {
-    f.next_send = cfg.start + sim_time::from_ns(static_cast<sim_time::rep>(f.rng.exponential(f.mean_interval_ns) + 0.5));
+  if (cfg.process == arrival_process::poisson) {  // the first arrival after start
+    const double off = f.rng.exponential(f.mean_interval_ns) + 0.5;
+    f.next_send = off >= static_cast<double>((cfg.stop - cfg.start).ns())
+                      ? cfg.stop
+                      : cfg.start + sim_time::from_ns(static_cast<sim_time::rep>(off));
   }
   flow_names_.emplace(cfg.name, id);
   if (dst_ep) eps_[*dst_ep].udp.push_back({cfg.dst_port, id});
@@ -882,11 +885,16 @@ void endpoint_set::udp_send(flow_id fid) {
   // The next packet.
   const std::uint64_t k = seq + 1;
   if (f.cfg.count != 0 && k >= f.cfg.count) return;
+  // Offsets past the end of simulated time end the flow (no overflow).
   sim_time next;
   if (f.cfg.process == arrival_process::constant) {
-    next = f.cfg.start + sim_time::from_ns(static_cast<sim_time::rep>(mul_div(k, f.interval_num, f.interval_den)));
+    const std::uint64_t off = mul_div(k, f.interval_num, f.interval_den);
+    if (off >= static_cast<std::uint64_t>((sim_time::max() - f.cfg.start).ns())) return;
+    next = f.cfg.start + sim_time::from_ns(static_cast<sim_time::rep>(off));
   } else {
-    next = now + sim_time::from_ns(static_cast<sim_time::rep>(f.rng.exponential(f.mean_interval_ns) + 0.5));
+    const double off = f.rng.exponential(f.mean_interval_ns) + 0.5;
+    if (off >= static_cast<double>((sim_time::max() - now).ns())) return;
+    next = now + sim_time::from_ns(static_cast<sim_time::rep>(off));
   }
   if (next >= f.cfg.stop) return;
   f.next_send = next;
