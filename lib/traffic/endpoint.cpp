@@ -593,8 +593,10 @@ void endpoint_set::ip_input(endpoint_id id, endpoint& e, dev::frame_ref& frame, 
   const auto d = frame.cdata();
   const wire::ipv4_packet_const ip{d.subspan(off)};
   // RFC 1122 3.2.1: version, lengths, checksum; a TTL of 0 was never validly sent
-  // (3.2.1.7), and RFC 4293 counts hop-count errors here.
-  if (ip.length_error() || ip.version() != wire::ipv4_version || !ip.verify_checksum() || ip.ttl() == 0) {
+  // (3.2.1.7), and RFC 4293 counts hop-count errors here. A NIC has verified the header
+  // checksum already (and dropped bad ones, ifInErrors); other owners have not.
+  if (ip.length_error() || ip.version() != wire::ipv4_version || ip.ttl() == 0 ||
+      (e.att != attachment::nic && !ip.verify_checksum())) {
     ++e.c.ipInHdrErrors;
     return;
   }
