@@ -220,15 +220,23 @@ TEST_CASE("UDP flow: frames still on the wire at the end are in flight, not lost
   CHECK(w.eps.flow_stats(f).in_flight == 0);
 }
 
-TEST_CASE("UDP flow steady state allocates nothing per frame") {
+TEST_CASE("UDP flow and ping series in steady state allocate nothing per frame") {
   net_world w;
   const auto a = w.add(ep_config(0));
-  w.add(ep_config(1));
+  const auto b = w.add(ep_config(1));
   w.eps.add_udp_flow(flow_cfg(a, 1, 100'000, 1_s));
+  traffic::ping_config pc;
+  pc.name = "p";
+  pc.src = b;
+  pc.dst = ep_ip(0);
+  pc.count = 1000;
+  pc.interval = 1_ms;
+  const auto p = w.eps.add_ping(pc);
   w.sim.run_until(100_ms);  // warm up: ARP, pool slabs, link rings, event queue
   const auto before = allocation_count();
   w.sim.run_until(900_ms);
   CHECK(allocation_count() == before);
+  CHECK(w.eps.ping_results(p)[899].status == probe_status::replied);
 }
 
 TEST_CASE("scale: 512 endpoints and 256 flows on one switch, each flow exact") {
