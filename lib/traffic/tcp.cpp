@@ -927,6 +927,7 @@ void connection::send_data(std::uint64_t pos, std::uint32_t len, bool fin, retra
     timed_end_ = pos + len + (fin ? 1 : 0);
     timed_at_ = now;
   }
+  if (len != 0 && pos + len == snd_una_ + snd_wnd_) ++stats_.window_full;
   ack_now_ = false;
   delack_deadline_.reset();
   unacked_rcv_ = 0;

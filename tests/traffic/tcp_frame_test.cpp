@@ -137,7 +137,7 @@ namespace {
 
 struct tshark_counts {
   std::size_t frames = 0, bad = 0, retransmissions = 0, fast_retransmissions = 0,
-              dup_acks = 0, tcp_checksum_good = 0;
+              dup_acks = 0, tcp_checksum_good = 0, window_full = 0;
 };
 
 /// Runs tshark with TCP analysis and checksum validation; counts per field.
@@ -148,7 +148,7 @@ tshark_counts run_tshark(const std::filesystem::path& file) {
       "-o tcp.analyze_sequence_numbers:TRUE -T fields -E separator=/t -E occurrence=a "
       "-e frame.number -e _ws.malformed -e ip.checksum.status -e tcp.checksum.status "
       "-e tcp.analysis.retransmission -e tcp.analysis.fast_retransmission "
-      "-e tcp.analysis.duplicate_ack -e _ws.expert.severity 2>'{}'",
+      "-e tcp.analysis.duplicate_ack -e tcp.analysis.window_full 2>'{}'",
       VNETSIM_TSHARK, file.string(), err.string());
   INFO("command: " << cmd);
   std::FILE* p = ::popen(cmd.c_str(), "r");
@@ -184,6 +184,7 @@ tshark_counts run_tshark(const std::filesystem::path& file) {
     if (!f[4].empty()) ++c.retransmissions;
     if (!f[5].empty()) ++c.fast_retransmissions;
     if (!f[6].empty()) ++c.dup_acks;
+    if (!f[7].empty()) ++c.window_full;
   }
   return c;
 }
@@ -193,7 +194,9 @@ tshark_counts run_tshark(const std::filesystem::path& file) {
 TEST_CASE("tcp frame: tshark agrees with a lossy transfer captured at the sender") {
   tcp::config c;
   c.min_rto = tcp::linux_min_rto;
-  pair_harness h(c, tcp::config{}, 5_ms);
+  tcp::config cb;
+  cb.recv_buffer = 44 * 1460;  // below the 125 kB bandwidth-delay product: the window fills
+  pair_harness h(c, cb, 5_ms);
   h.rate_bps = 100'000'000;
   h.bulk_a = true;
   h.bulk_limit = 3'000'000;
@@ -272,5 +275,7 @@ TEST_CASE("tcp frame: tshark agrees with a lossy transfer captured at the sender
   // Wireshark marks a fast retransmission as a retransmission too.
   CHECK(t.retransmissions == s.tcpRetransSegs);
   CHECK(t.dup_acks == s.dup_acks_in + idle_dups);
+  MESSAGE("window full: tshark ", t.window_full, ", ours ", s.window_full);
+  CHECK(t.window_full == s.window_full);
   CHECK(t.fast_retransmissions == s.retrans_fast);
 }

@@ -194,6 +194,9 @@ struct stats {
   std::uint64_t bytes_delivered = 0;  ///< data bytes delivered in order to the application
   std::uint64_t bytes_retransmitted = 0;
   std::uint64_t tso_super_segments = 0;  ///< super-segments handed with tso_mss != 0
+  /// Data segments that end exactly at the peer's window edge, SND.UNA + SND.WND (what
+  /// Wireshark flags as tcp.analysis.window_full).
+  std::uint64_t window_full = 0;
   std::uint64_t dup_segments_in = 0;  ///< segments whose data was all received before
   std::uint64_t ooo_segments_in = 0;  ///< segments held out of order
   std::uint64_t ooo_dropped = 0;      ///< out-of-order segments dropped: range table full
