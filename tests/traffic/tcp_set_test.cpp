@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "vnetsim/report/pcap_writer.hpp"
+#include "../kernel/alloc_counter.hpp"
 #include "tcp_harness.hpp"
 #include "worlds.hpp"
 
@@ -239,4 +240,33 @@ TEST_CASE("tcp set: set-up errors name the session and the rule") {
                        tcp::tcp_error);
   CHECK(w.tcps.size() == 1);
   CHECK(w.tcps.find("a") == std::optional<tcp::session_id>(0));
+}
+
+TEST_CASE("tcp set: steady state allocates nothing; runs repeat exactly") {
+  const auto run = [](bool count_allocations) {
+    test::net_world w(4);
+    dev::link_config lc;
+    lc.bandwidth_bps = 1'000'000'000;
+    dev::nic_config nc;
+    nc.speed_bps = 1'000'000'000;
+    for (std::uint32_t i = 0; i < 2; ++i) w.add(ep_config(i), lc, nc);
+    tcp::tcp_set tcps(w.sim, w.eps, w.streams);
+    tcp::bulk_session_config b;
+    b.name = "bulk";
+    b.client = 0;
+    b.server = 1;
+    const auto s = tcps.add_tcp_bulk(b);
+    w.sim.run_until(1500_ms);  // warm-up: queues, rings and pools at their working size
+    const std::uint64_t bytes = tcps.report(s).app.bytes_delivered;  // report() allocates
+    const std::size_t before = vnetsim::test::allocation_count();
+    w.sim.run_until(3500_ms);
+    if (count_allocations) {
+      CHECK(vnetsim::test::allocation_count() == before);
+      CHECK(tcps.report(s).app.bytes_delivered - bytes > 200'000'000);
+    }
+    return std::make_pair(tcps.log(), tcps.report(s).app.goodput_bytes);
+  };
+  const auto first = run(true);
+  const auto second = run(false);
+  CHECK(first == second);
 }
