@@ -240,9 +240,9 @@ TEST_CASE("UDP flow and ping series in steady state allocate nothing per frame")
   CHECK(w.eps.ping_results(p)[899].status == probe_status::replied);
 }
 
-TEST_CASE("scale: 512 endpoints and 256 flows on one switch, each flow exact") {
-  net_world w(512);
-  for (std::uint32_t i = 0; i < 512; ++i) {
+TEST_CASE("scale: 2000 endpoints and 1000 flows on one switch, each flow exact") {
+  net_world w(2000);
+  for (std::uint32_t i = 0; i < 2000; ++i) {
     auto c = ep_config(i);
     c.ip = wire::ipv4_address{10, 0, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i & 0xff)};
     c.ip = wire::ipv4_address{c.ip.to_u32() + 1};
@@ -250,7 +250,7 @@ TEST_CASE("scale: 512 endpoints and 256 flows on one switch, each flow exact") {
     w.add(c);
   }
   std::vector<traffic::flow_id> flows;
-  for (std::uint32_t i = 0; i < 256; ++i) {
+  for (std::uint32_t i = 0; i < 1000; ++i) {
     traffic::udp_flow_config f;
     f.name = fmt::format("f{}", i);
     f.src = 2 * i;
@@ -262,15 +262,15 @@ TEST_CASE("scale: 512 endpoints and 256 flows on one switch, each flow exact") {
     flows.push_back(w.eps.add_udp_flow(f));
   }
   w.sim.run();
-  for (std::uint32_t i = 0; i < 256; ++i) {
+  for (std::uint32_t i = 0; i < 1000; ++i) {
     CAPTURE(i);
     const auto& s = w.eps.flow_stats(flows[i]);
     CHECK(s.sent == 10);
     CHECK(s.delivered == 10);
     CHECK(s.latency_p50 == one_way(106));
   }
-  CHECK(w.eps.find("ep511") == 511u);
-  CHECK(w.eps.find_flow("f255") == flows[255]);
+  CHECK(w.eps.find("ep1999") == 1999u);
+  CHECK(w.eps.find_flow("f999") == flows[999]);
 }
 
 TEST_CASE("a NIC without tx checksum offload: the endpoint fills the checksums itself") {

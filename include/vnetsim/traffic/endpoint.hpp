@@ -11,14 +11,17 @@
 /// - IPv4 (RFC 791) with one static route table: the connected subnet and a default
 ///   gateway. TTL on send, header checks on receive (RFC 1122 3.2.1), header and UDP
 ///   checksums filled in software or left to the NIC per its offload (frame_meta::csum).
-/// - ICMP echo (RFC 792): answers echo requests; ping series with interval, timeout and a
-///   per-probe result.
+/// - ICMP echo (RFC 792): answers echo requests to its own address (not broadcast ones,
+///   RFC 1122 3.2.2.6); ping series with interval, timeout and a per-probe result.
 /// - UDP (RFC 768) flows at a constant rate or with Poisson arrivals; sequence number and
 ///   send time travel in the UDP payload (real bytes); the receiver counts delivered,
 ///   duplicated, reordered, lost, the longest gap between deliveries and latency
 ///   percentiles.
 /// - TCP (IPv4 protocol 6) goes to a per-endpoint hook (set_tcp_handler); without one the
-///   segment is counted as tcp_no_handler and dropped. send_ip() is the way out for TCP.
+///   segment is counted as tcp_no_handler and dropped. send_ip() is the way out for TCP:
+///   allocate_ip_frame(), write the segment at ip_l4_offset, set frame_meta::tso_mss for a
+///   super-frame when nic_caps() offers TSO (the NIC segments it and fills every segment's
+///   checksums), then send_ip().
 ///
 /// Attachments: (a) a physical NIC of a dev::nic_set (attach_nic + nic_endpoint for the
 /// link), or (b) a plain function pointer for anything else (attach_custom; the owner
