@@ -6,14 +6,15 @@
 #include <span>
 #include <utility>
 
-#include "vnetsim/wire/bpdu.hpp"
-#include "vnetsim/wire/llc.hpp"
-
 #include <fmt/format.h>
+
+#include "vnetsim/proto/path_cost.hpp"
+#include "vnetsim/wire/bpdu.hpp"
 
 #include "vnetsim/wire/bytes.hpp"
 #include "vnetsim/wire/ethernet.hpp"
 #include "vnetsim/wire/lacp.hpp"
+#include "vnetsim/wire/llc.hpp"
 #include "vnetsim/wire/vlan.hpp"
 
 namespace vnetsim::net {
@@ -226,28 +227,44 @@ void switch_set::make_engine(switch_id id) {
   s.timer_at.reset();
   s.stp.reset();
   s.rstp.reset();
+  // Engine ports: the physical ports, then one per channel (see the file comment). A
+  // member's own engine port is never enabled; its channel's is, while the channel is up.
+  const std::size_t nports = s.ports.size();
+  const std::size_t total = nports + s.channels.size();
+  auto enabled = [&](std::size_t i) {
+    return i < nports ? s.ports[i].oper_up && s.ports[i].channel == no_channel
+                      : !s.channels[i - nports].active.empty();
+  };
   if (s.cfg.stp == stp_mode::stp) {
-    std::vector<stp::port_config> pcs(s.ports.size());
-    for (std::size_t i = 0; i < pcs.size(); ++i) {
+    std::vector<stp::port_config> pcs(total);
+    for (std::size_t i = 0; i < total; ++i) {
+      if (i >= nports) {
+        pcs[i].path_cost = channel_path_cost(s, s.channels[i - nports]);
+        continue;
+      }
       pcs[i].edge = s.ports[i].cfg.edge;
       if (s.ports[i].cfg.path_cost != 0) pcs[i].path_cost = s.ports[i].cfg.path_cost;
     }
     s.stp = std::make_unique<stp::engine>(s.cfg.stp_bridge, pcs);
     s.stp_out = std::make_unique<stp_sink_impl>(*this, id);
-    for (std::size_t i = 0; i < pcs.size(); ++i) {
-      if (s.ports[i].oper_up) s.stp->set_port_enabled(i, true, now, *s.stp_out);
+    for (std::size_t i = 0; i < total; ++i) {
+      if (enabled(i)) s.stp->set_port_enabled(i, true, now, *s.stp_out);
     }
     s.stp->start(now, *s.stp_out);
   } else if (s.cfg.stp == stp_mode::rstp) {
-    std::vector<rstp::port_config> pcs(s.ports.size());
-    for (std::size_t i = 0; i < pcs.size(); ++i) {
+    std::vector<rstp::port_config> pcs(total);
+    for (std::size_t i = 0; i < total; ++i) {
+      if (i >= nports) {
+        pcs[i].path_cost = channel_path_cost(s, s.channels[i - nports]);
+        continue;
+      }
       pcs[i].admin_edge = s.ports[i].cfg.edge;
       if (s.ports[i].cfg.path_cost != 0) pcs[i].path_cost = s.ports[i].cfg.path_cost;
     }
     s.rstp = std::make_unique<rstp::engine>(s.cfg.rstp_bridge, pcs);
     s.rstp_out = std::make_unique<rstp_sink_impl>(*this, id);
-    for (std::size_t i = 0; i < pcs.size(); ++i) {
-      if (s.ports[i].oper_up) s.rstp->set_port_enabled(i, true, now, *s.rstp_out);
+    for (std::size_t i = 0; i < total; ++i) {
+      if (enabled(i)) s.rstp->set_port_enabled(i, true, now, *s.rstp_out);
     }
   }
   after_engine(id);
@@ -256,18 +273,21 @@ void switch_set::make_engine(switch_id id) {
 void switch_set::after_engine(switch_id id) {
   sw& s = switches_[id];
   std::optional<sim_time> next;
+  // A member reads its channel's engine port.
   if (s.stp) {
     const auto st = s.stp->port_states();
-    for (std::size_t i = 0; i < s.ports.size(); ++i) {
-      s.ports[i].stp_learning = stp::learns(st[i]);
-      s.ports[i].stp_forwarding = stp::forwards(st[i]);
+    for (port_no i = 0; i < s.ports.size(); ++i) {
+      const auto e = engine_port_of(s, i);
+      s.ports[i].stp_learning = stp::learns(st[e]);
+      s.ports[i].stp_forwarding = stp::forwards(st[e]);
     }
     next = s.stp->next_deadline();
   } else if (s.rstp) {
     const auto st = s.rstp->ports();
-    for (std::size_t i = 0; i < s.ports.size(); ++i) {
-      s.ports[i].stp_learning = rstp::learns(st[i].state);
-      s.ports[i].stp_forwarding = rstp::forwards(st[i].state);
+    for (port_no i = 0; i < s.ports.size(); ++i) {
+      const auto e = engine_port_of(s, i);
+      s.ports[i].stp_learning = rstp::learns(st[e].state);
+      s.ports[i].stp_forwarding = rstp::forwards(st[e].state);
     }
     next = s.rstp->next_deadline();
   } else {
@@ -290,9 +310,51 @@ void switch_set::on_stp_timer(void* ctx, kernel::simulator& sim, const kernel::e
   self.after_engine(ev.target);
 }
 
+std::size_t switch_set::engine_port_of(const sw& s, port_no n) noexcept {
+  const std::uint16_t ch = s.ports[n].channel;
+  return ch == no_channel ? std::size_t{n} : s.ports.size() + ch;
+}
+
+std::uint32_t switch_set::channel_path_cost(const sw& s, const channel& c) const {
+  if (c.cfg.path_cost != 0) return c.cfg.path_cost;
+  // The aggregate speed of every configured member that is attached (802.1D-2004 17.14
+  // Table 17-3 / 802.1D-1998 Table 8-5 with the Aggregator's speed, 802.1AX-2014 6.1).
+  std::uint64_t speed = 0;
+  for (port_no m : c.members) {
+    if (s.ports[m].attached) speed += links_->config(s.ports[m].link).bandwidth_bps;
+  }
+  const auto method = s.cfg.stp == stp_mode::stp ? s.cfg.stp_bridge.cost_method
+                                                 : proto::path_cost_method::ieee2004;
+  return proto::default_path_cost(method, speed);
+}
+
+void switch_set::channel_engine_enabled(switch_id id, std::uint16_t ch, bool up) {
+  sw& s = switches_[id];
+  const std::size_t e = s.ports.size() + ch;
+  // No engine, or one built before this channel (add_port_channel rebuilds it next).
+  if (s.stp ? e >= s.stp->port_count() : !s.rstp || e >= s.rstp->port_count()) return;
+  const sim_time now = sim_->now();
+  if (s.stp) {
+    if (up) {
+      const auto cost = channel_path_cost(s, s.channels[ch]);
+      if (cost != s.stp->config(e).path_cost) s.stp->set_path_cost(e, cost, now, *s.stp_out);
+    }
+    s.stp->set_port_enabled(e, up, now, *s.stp_out);
+  } else {
+    if (up) {
+      const auto cost = channel_path_cost(s, s.channels[ch]);
+      if (cost != s.rstp->config(e).path_cost) s.rstp->set_path_cost(e, cost, now, *s.rstp_out);
+    }
+    s.rstp->set_port_enabled(e, up, now, *s.rstp_out);
+  }
+  after_engine(id);
+}
+
 void switch_set::engine_port_enabled(switch_id id, port_no n, bool up) {
   sw& s = switches_[id];
-  if (s.stp) {
+  if (s.ports[n].channel != no_channel) {
+    // A member: the spanning tree sees only its channel (rebuild_channel).
+  } else if (s.stp) {
     s.stp->set_port_enabled(n, up, sim_->now(), *s.stp_out);
     after_engine(id);
   } else if (s.rstp) {
@@ -313,16 +375,23 @@ void switch_set::engine_receive(switch_id id, port_no n, std::span<const std::by
     return;
   }
   ++s.c.bpdus_in;
+  const std::size_t e = engine_port_of(s, n);  // a member's BPDU is its channel's
   if (s.stp) {
-    s.stp->on_pdu(n, *bpdu, sim_->now(), *s.stp_out);
+    s.stp->on_pdu(e, *bpdu, sim_->now(), *s.stp_out);
   } else {
-    s.rstp->on_pdu(n, *bpdu, sim_->now(), *s.rstp_out);
+    s.rstp->on_pdu(e, *bpdu, sim_->now(), *s.rstp_out);
   }
   after_engine(id);
 }
 
 void switch_set::send_bpdu(switch_id id, port_no n, const wire::bpdu_repr& bpdu) {
   sw& s = switches_[id];
+  if (n >= s.ports.size()) {
+    // A channel's engine port: out of exactly one member, the first active one.
+    const channel& c = s.channels[n - s.ports.size()];
+    if (c.active.empty()) return;  // not reached: the engine port is disabled then
+    n = c.active.front();
+  }
   port& p = s.ports[n];
   if (!p.oper_up || pool_ == nullptr) return;
   const std::size_t body = wire::ethernet_header_len + wire::llc_u_header_len + bpdu.buffer_len();
@@ -352,7 +421,9 @@ void switch_set::configure_port(switch_id id, port_no n, const port_config& cfg)
   }
   apply_port_config(id, p, n, cfg);
   if (!cfg.admin_up && p.err_disabled) clear_err_disabled_flag(id, n);  // as shutdown
-  if (s.stp) {
+  if (p.channel != no_channel) {
+    // A member's engine port stays disabled; the channel's has its own cost, never edge.
+  } else if (s.stp) {
     s.stp->set_port_edge(n, cfg.edge);
     if (cfg.path_cost != 0) s.stp->set_path_cost(n, cfg.path_cost, sim_->now(), *s.stp_out);
     after_engine(id);
@@ -851,10 +922,6 @@ channel_id switch_set::add_port_channel(switch_id id, const port_channel_config&
     return switch_error(fmt::format("switch {} ({}) port-channel {}: {}", id, s.cfg.name, cfg.name,
                                     rule));
   };
-  if (s.cfg.stp != stp_mode::none) {
-    throw bad("port-channels cannot be combined with STP/RSTP yet (the spanning tree runs per "
-              "physical port); use stp_mode::none");
-  }
   if (cfg.members.empty()) throw bad("no member ports");
   auto sorted = cfg.members;
   std::sort(sorted.begin(), sorted.end());
@@ -881,6 +948,14 @@ channel_id switch_set::add_port_channel(switch_id id, const port_channel_config&
                             s.cfg.lacp_system));
     }
   }
+  if (s.stp || s.rstp) {
+    // The engine gains the channel's port: it is rebuilt below (the spanning tree restarts).
+    if (s.timer.valid()) sim_->cancel(s.timer);
+    s.timer = {};
+    s.timer_at.reset();
+    s.stp.reset();
+    s.rstp.reset();
+  }
   channel c;
   c.cfg = cfg;
   c.members = sorted;
@@ -897,10 +972,22 @@ channel_id switch_set::add_port_channel(switch_id id, const port_channel_config&
       for (port_no m : sorted) s.ports[m].channel = no_channel;
       s.channels.pop_back();
       make_lacp_engine(id);
+      if (s.cfg.stp != stp_mode::none && s.powered) make_engine(id);
       throw bad(fmt::format("LACP: {}", e.what()));
     }
   } else {
     rebuild_channel(id, ch);
+  }
+  if (s.cfg.stp != stp_mode::none && s.powered) {
+    try {
+      make_engine(id);
+    } catch (const std::invalid_argument& e) {
+      for (port_no m : sorted) s.ports[m].channel = no_channel;
+      s.channels.pop_back();
+      if (cfg.mode == channel_mode::lacp) make_lacp_engine(id);
+      make_engine(id);
+      throw bad(fmt::format("spanning tree: {}", e.what()));
+    }
   }
   return ch;
 }
@@ -1019,7 +1106,7 @@ void switch_set::rebuild_channel(switch_id id, std::uint16_t ch) {
   c.active.clear();  // capacity reserved at creation: no allocation
   for (port_no m : c.members) {
     port& p = s.ports[m];
-    const bool act = p.oper_up && p.stp_forwarding && p.collecting && p.distributing;
+    const bool act = p.oper_up && p.collecting && p.distributing;
     if (act) c.active.push_back(m);
     if (act != p.channel_active) {
       p.channel_active = act;
@@ -1028,11 +1115,13 @@ void switch_set::rebuild_channel(switch_id id, std::uint16_t ch) {
            sim_->now(), id, m, cport, 0, {}});
     }
   }
-  if (c.active.empty()) {
-    if (was_up) s.table.flush_port(cport);
-    return;
+  const bool up = !c.active.empty();
+  if (up) {
+    for (std::size_t b = 0; b < channel_buckets; ++b) c.bucket[b] = c.active[b % c.active.size()];
+  } else if (was_up) {
+    s.table.flush_port(cport);
   }
-  for (std::size_t b = 0; b < channel_buckets; ++b) c.bucket[b] = c.active[b % c.active.size()];
+  if (up != was_up) channel_engine_enabled(id, ch, up);
 }
 
 std::uint8_t switch_set::channel_hash_of(channel_hash h, std::span<const std::byte> frame,

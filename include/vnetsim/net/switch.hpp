@@ -31,15 +31,43 @@
 ///   the links that power off took down.
 ///
 /// Spanning tree (switch_config::stp): none, 802.1D STP (stp::engine) or RSTP (rstp::engine),
-/// one engine per switch, its port i = switch port i. BPDUs (to 01:80:C2:00:00:00, LLC
-/// 42 42 03) received on a port go to the engine; what the engine transmits leaves that port
-/// as a real frame (802.3 length, LLC, BPDU, padded to 60 bytes) with no forwarding latency;
-/// the engine's deadline is one event of a kind registered here (rescheduled after every
-/// engine call when next_deadline() changes, the stale event cancelled); the frame path
-/// reads per-port learn/forward flags copied from the engine's state table after every engine
-/// call. STP topology change: the fdb ages with the engine's forward delay while it lasts
-/// [Cabletron]; RSTP: the engine's flush_fdb calls flush the port. Port operational state
-/// drives the engine's port enable; power on starts a fresh engine.
+/// one engine per switch. Its port i is the switch's logical port i: the physical ports
+/// 0..N-1 (N = port_count()), then one port per port-channel, N + channel index (the same
+/// numbers the fdb uses, channel_port()); see "Spanning tree on port-channels" below. BPDUs
+/// (to 01:80:C2:00:00:00, LLC 42 42 03) received on a port go to the engine; what the engine
+/// transmits leaves that port as a real frame (802.3 length, LLC, BPDU, padded to 60 bytes)
+/// with no forwarding latency; the engine's deadline is one event of a kind registered here
+/// (rescheduled after every engine call when next_deadline() changes, the stale event
+/// cancelled); the frame path reads per-port learn/forward flags copied from the engine's
+/// state table after every engine call. STP topology change: the fdb ages with the engine's
+/// forward delay while it lasts [Cabletron]; RSTP: the engine's flush_fdb calls flush the
+/// (logical) port. Port operational state drives the engine's port enable; power on starts a
+/// fresh engine.
+///
+/// Spanning tree on port-channels: a channel is ONE spanning tree port (IEEE 802.1AX-2014
+/// 6.1: the Aggregator, not its member links, is what the bridge relay sees; Cisco: "STP
+/// only sees a single logical link"):
+/// - the channel's engine port is N + channel index; the members' own engine ports (their
+///   physical numbers) exist but stay Disabled for ever;
+/// - the channel's engine port is enabled iff the channel is up (>= 1 active member); a
+///   member that fails while another stays active changes nothing in the engine: no
+///   topology change, no re-convergence, the BPDUs simply leave by another member;
+/// - BPDUs for the channel leave by exactly one member, the first active one (the lowest
+///   port number); a BPDU received on any member (that is up) is the channel's;
+/// - each member's learn/forward flags (port_learning, port_forwarding) are the channel's
+///   engine port state;
+/// - path cost: port_channel_config::path_cost, or 0 = the recommended cost of the
+///   aggregate speed, the sum of the bandwidths of the members' attached links (all
+///   configured members, so that a member failure does not change it), from the bridge's
+///   cost table: 802.1D-2004 17.14 Table 17-3 (RSTP; STP with cost_method ieee2004) or
+///   802.1D-1998 Table 8-5 (STP's default ieee1998). It is taken when the engine is built
+///   and again whenever the channel comes up. (Cisco IOS computes its own figures for
+///   channels, e.g. 12 for two FastEthernet links [aconaway 2010-04-26]: not modelled.)
+///   Physical ports keep port_config::path_cost or the engine's default, not their speed;
+/// - a member's port_config edge and path_cost are not used by the engine (the channel's
+///   engine port is never an edge port);
+/// - adding a channel to a switch that runs a spanning tree rebuilds the engine (the
+///   spanning tree restarts on that switch: a set-up time operation, as for LACP).
 ///
 /// Port-channels (EtherChannel, IEEE 802.1AX link aggregation; add_port_channel): a set of
 /// member ports of one switch that is ONE logical port [VS67]:
@@ -82,9 +110,7 @@
 ///   6.4.15 with coupled control: ATTACHED keeps Actor.Sync TRUE).
 /// - the event log records channel_member_active / channel_member_inactive; in logged events
 ///   and fdb entries a port number >= port_count() is a channel (to_string prints its name).
-/// Not supported (rejected or documented): port-channels on a switch that runs STP or RSTP
-/// (add_port_channel throws on such a switch: the engines' ports are the physical ports, and
-/// mapping a channel to one spanning tree port is not done yet); removing a channel; lacp
+/// Not supported (rejected or documented): removing a channel; lacp
 /// members that the partner splits into different aggregators (every distributing member is
 /// used); no LACP min-links, no Marker protocol, no `auto`/`desirable` (PAgP).
 ///
@@ -171,6 +197,9 @@ struct port_channel_config {
   lacp::activity activity = lacp::activity::active;
   lacp::lacp_timeout rate = lacp::lacp_timeout::long_timeout;
   std::uint16_t port_priority = 0x8000;  ///< Actor_Port_Priority of every member
+  /// Spanning tree path cost of the channel's engine port; 0 = from the aggregate speed
+  /// (see the file comment).
+  std::uint32_t path_cost = 0;
 };
 
 struct port_config {
@@ -318,8 +347,9 @@ class switch_set {
 
   /// Adds a port-channel (see the file comment); returns its index. Throws switch_error
   /// (naming the switch, the channel and the rule) on no members, an unknown or repeated
-  /// port, a port already in a channel, members with different VLAN configuration, a switch
-  /// running STP/RSTP, or (lacp) no frame pool or a zero/multicast lacp_system. O(ports).
+  /// port, a port already in a channel, members with different VLAN configuration, a path
+  /// cost the spanning tree engine rejects, or (lacp) no frame pool or a zero/multicast
+  /// lacp_system. On a switch running STP/RSTP the engine is rebuilt. O(ports).
   channel_id add_port_channel(switch_id sw, const port_channel_config& cfg);
   std::size_t channel_count(switch_id sw) const;
   const port_channel_config& channel_config(switch_id sw, channel_id ch) const;
@@ -364,7 +394,8 @@ class switch_set {
   /// Operational state: powered, admin up, attached and carrier detected.
   bool port_up(switch_id sw, port_no port) const;
   bool powered(switch_id sw) const;
-  /// The spanning tree's verdict for the port (true without an engine).
+  /// The spanning tree's verdict for the port (true without an engine); for a channel
+  /// member, the channel's engine port's.
   bool port_learning(switch_id sw, port_no port) const;
   bool port_forwarding(switch_id sw, port_no port) const;
   /// The engines (nullptr when the switch runs the other or none).
@@ -462,6 +493,12 @@ class switch_set {
   /// the deadline event. Called after every engine call.
   void after_engine(switch_id id);
   void engine_port_enabled(switch_id id, port_no n, bool up);
+  /// The engine port of switch port n: n, or its channel's logical port for a member.
+  static std::size_t engine_port_of(const sw& s, port_no n) noexcept;
+  /// The channel's engine path cost: configured, or from the aggregate speed.
+  std::uint32_t channel_path_cost(const sw& s, const channel& c) const;
+  /// The channel went up or down: enables/disables its engine port (cost refreshed first).
+  void channel_engine_enabled(switch_id id, std::uint16_t ch, bool up);
   void engine_receive(switch_id id, port_no n, std::span<const std::byte> frame);
   void send_bpdu(switch_id id, port_no n, const wire::bpdu_repr& bpdu);
   /// BPDU guard fired on port n (a BPDU from `src`): err-disable, log, count.
