@@ -435,7 +435,29 @@ class switch_set {
     port_counters c;
 
     bool is_member(vlan_id v) const noexcept { return (member[v >> 6] >> (v & 63)) & 1u; }
-    bool tags(vlan_id v) const noexcept { return trunk && v != pvid; }
+  };
+  /// What the frame path reads of a port, 12 bytes, in an array of its own (the port above
+  /// is over 700 bytes): a copy of the port's fields, refreshed by sync_hot() after every
+  /// change to them (debug builds check it on every frame).
+  struct hot_port {
+    dev::link_id link = 0;
+    vlan_id pvid = 1;
+    std::uint16_t channel = no_channel;
+    std::uint8_t flags = 0;  // hot_* bits
+    dev::link_side side = dev::link_side::a;
+  };
+  static constexpr std::uint8_t hot_up = 1, hot_learning = 2, hot_forwarding = 4,
+                                hot_collecting = 8, hot_trunk = 16;
+  /// What the ingress stage found out about a frame, for the egress stage.
+  struct rx_frame {
+    wire::mac_address dst, src;
+    std::uint16_t inner_type = 0;  // EtherType after any tag
+    std::uint16_t in_tci = 0;
+    bool in_tagged = false;
+    vlan_id vlan = 0;
+    port_no in = 0;
+    port_no lin = 0;  // logical ingress port (the channel for a member)
+    std::size_t l3_off = 0;
   };
   struct channel {
     port_channel_config cfg;
@@ -447,6 +469,8 @@ class switch_set {
     explicit sw(const switch_config& config) : cfg(config), table(config.fdb) {}
     switch_config cfg;
     std::vector<port> ports;
+    std::vector<hot_port> hot;  // index = port number
+    port_no nports = 0;         // ports.size()
     net::fdb table;
     switch_counters c;
     bool powered = true;
@@ -515,7 +539,19 @@ class switch_set {
   void update_oper(switch_id id, port_no n);
   void log(const switch_event& e);
   /// Sends one form of the frame out of `p`, counting.
-  void transmit(sw& s, port& p, const dev::frame_ref& f, wire::mac_address dst, sim_time ready);
+  void transmit(port& p, const hot_port& h, dev::frame_ref f, wire::mac_address dst,
+                sim_time ready);
+  /// Copies port n's frame path fields into s.hot[n] / every port's.
+  static void sync_hot(sw& s, port_no n) noexcept;
+  static void sync_hot_all(sw& s) noexcept;
+  static bool hot_in_sync(const sw& s) noexcept;
+  /// learn() said moved, table_full or guarded: count and log.
+  void learned_other(sw& s, switch_id id, const learn_result& r, port_no lin, vlan_id vlan,
+                     wire::mac_address src, sim_time now);
+  /// The whole ingress stage (receive() handles the common case itself, see there).
+  void receive_general(sw& s, switch_id id, port_no in, dev::frame_ref frame, sim_time now);
+  /// The egress stage: fdb lookup or flood, egress forms, transmission.
+  void forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref frame, sim_time now);
 
   kernel::simulator* sim_;
   dev::link_set* links_;
