@@ -193,7 +193,7 @@ switch_id switch_set::add(const switch_config& cfg) {
   s.ports.resize(cfg.ports);
   s.hot.resize(cfg.ports);
   s.nports = cfg.ports;
-  s.scratch.reserve(cfg.ports);
+  s.scratch.resize(cfg.ports);
   switches_.push_back(std::move(s));
   sw& added = switches_.back();
   for (port_no n = 0; n < cfg.ports; ++n) {
@@ -957,16 +957,25 @@ void switch_set::forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref
     return c.bucket[channel_hash_of(c.cfg.hash, data, rx.src, rx.dst, rx.l3_off, rx.inner_type)];
   };
 
-  // Egress set.
-  auto& out = s.scratch;
-  out.clear();
-  auto eligible = [&](port_no n) {
+  // Egress set, each port with its form: 0 untagged, 1 tagged with `vlan`.
+  egress* const out = s.scratch.data();  // sized to the port count: no bound checks needed
+  std::size_t count = 0;
+  std::size_t need[2] = {0, 0};
+  auto add = [&](port_no n) {
     const hot_port& h = s.hot[n];
     constexpr std::uint8_t tx_ok = hot_up | hot_forwarding;
     if ((h.flags & tx_ok) != tx_ok) return false;
-    return (h.flags & hot_trunk) ? s.ports[n].is_member(vlan) : h.pvid == vlan;
+    std::uint16_t form = 0;
+    if (h.flags & hot_trunk) {
+      if (!s.ports[n].is_member(vlan)) return false;
+      form = vlan != h.pvid;
+    } else if (h.pvid != vlan) {
+      return false;  // an access port is a member of its VLAN only
+    }
+    out[count++] = {n, form};
+    ++need[form];
+    return true;
   };
-  bool flood = true;
   if (rx.dst.is_unicast()) {
     if (const auto known = s.table.lookup(vlan, rx.dst, now)) {
       if (*known == rx.lin) {
@@ -983,20 +992,19 @@ void switch_set::forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref
         }
         to = member_for(c);
       }
-      if (!eligible(to)) {
+      if (!add(to)) {
         ++ip.c.in_discards;
         return;
       }
-      out.push_back(to);
-      flood = false;
     } else {
       ++s.c.unknown_unicast_floods;
       if (s.table.size() >= s.table.capacity()) ++s.c.fdb_overflow_floods;
     }
   }
-  if (flood) {
+  if (count == 0) {
+    // A flood within the VLAN.
     for (port_no n = 0; n < nports; ++n) {
-      if (n == rx.in || !eligible(n)) continue;
+      if (n == rx.in) continue;
       const std::uint16_t ch = s.hot[n].channel;
       if (ch != no_channel) {
         // Split horizon, and one copy per channel: the member the hash picks.
@@ -1004,21 +1012,15 @@ void switch_set::forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref
         const channel& c = s.channels[ch];
         if (c.active.empty() || member_for(c) != n) continue;
       }
-      out.push_back(n);
+      add(n);
     }
+    if (count == 0) return;
   }
-  if (out.empty()) return;
 
-  // Egress forms: [0] untagged, [1] tagged with `vlan`. The received frame serves the form it
-  // already has; the other is made once (in place when nobody else needs the original).
-  auto tags = [&](port_no n) {
-    const hot_port& h = s.hot[n];
-    return (h.flags & hot_trunk) != 0 && vlan != h.pvid;
-  };
+  // Egress forms: the received frame serves the form it already has; the other is made
+  // once (in place when nobody else needs the original).
   const bool in_tagged = rx.in_tagged;
   const std::uint16_t tag_vid = rx.in_tci & wire::vlan_vid_mask;
-  std::size_t need[2] = {0, 0};
-  for (port_no n : out) ++need[tags(n) ? 1 : 0];
   const bool is_orig[2] = {!in_tagged, in_tagged && tag_vid == vlan};
   int conversions = static_cast<int>(need[0] && !is_orig[0]) + static_cast<int>(need[1] && !is_orig[1]);
   const bool orig_used = (need[0] && is_orig[0]) || (need[1] && is_orig[1]);
@@ -1044,8 +1046,8 @@ void switch_set::forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref
                .has_value();
     }
     if (!ok) [[unlikely]] {
-      for (port_no n : out) {
-        if (tags(n) == (k == 1)) ++s.ports[n].c.out_discards;
+      for (std::size_t i = 0; i < count; ++i) {
+        if (out[i].form == k) ++s.ports[out[i].port].c.out_discards;
       }
       need[k] = 0;
       continue;
@@ -1054,10 +1056,12 @@ void switch_set::forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref
   }
   frame.reset();
   const sim_time ready = now + s.cfg.latency;
-  for (port_no n : out) {
-    const int k = tags(n) ? 1 : 0;
-    if (need[k] == 0) continue;
-    transmit(s.ports[n], s.hot[n], form[k], rx.dst, ready);
+  for (std::size_t i = 0; i < count; ++i) {
+    const egress e = out[i];
+    if (need[e.form] == 0) continue;
+    // The form's last user takes its handle; the others share it.
+    dev::frame_ref f = --need[e.form] == 0 ? std::move(form[e.form]) : form[e.form];
+    transmit(s.ports[e.port], s.hot[e.port], std::move(f), rx.dst, ready);
   }
 }
 

@@ -448,6 +448,11 @@ class switch_set {
   };
   static constexpr std::uint8_t hot_up = 1, hot_learning = 2, hot_forwarding = 4,
                                 hot_collecting = 8, hot_trunk = 16;
+  /// One port a frame leaves by, and in which form (0 untagged, 1 tagged).
+  struct egress {
+    port_no port = 0;
+    std::uint16_t form = 0;  // not a char type: stores through it alias nothing else
+  };
   /// What the ingress stage found out about a frame, for the egress stage.
   struct rx_frame {
     wire::mac_address dst, src;
@@ -476,7 +481,7 @@ class switch_set {
     bool powered = true;
     std::optional<std::uint16_t> trap;
     sim_time next_sweep;
-    std::vector<port_no> scratch;  // egress list of one frame; sized to the port count
+    std::vector<egress> scratch;  // egress list of one frame; sized to the port count
     std::unique_ptr<stp::engine> stp;
     std::unique_ptr<rstp::engine> rstp;
     std::unique_ptr<stp::sink> stp_out;
