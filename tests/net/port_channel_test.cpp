@@ -925,6 +925,28 @@ TEST_CASE("port-channel + RSTP: a member failure changes nothing, losing both fa
   CHECK(p.exchange() == hosts{p.ha, p.hb});
 }
 
+TEST_CASE("port-channel + RSTP: a power cycle rebuilds the engine with the channel's port") {
+  stp_channel_pair p(net::stp_mode::rstp);
+  auto& w = p.w;
+  w.sim.run_until(10_s);
+  w.sws.set_power(p.b, false);
+  w.sim.run_until(10_s + p.detect);  // A detects the carrier loss of both members
+  CHECK(w.sws.rstp_engine(p.b) == nullptr);
+  CHECK_FALSE(w.sws.channel_up(p.a, 0));
+  CHECK(w.sws.rstp_engine(p.a)->role(p.po) == rstp::port_role::disabled);
+  w.sws.set_power(p.b, true);
+  w.sim.run_until(11_s);
+  const auto* eb = w.sws.rstp_engine(p.b);
+  REQUIRE(eb != nullptr);
+  CHECK(eb->port_count() == 6);
+  CHECK(w.sws.channel_active(p.b, 0).size() == 2);
+  CHECK(eb->role(p.po) == rstp::port_role::root);
+  CHECK(eb->role(0) == rstp::port_role::alternate);
+  CHECK(eb->config(p.po).path_cost == 10'000);
+  CHECK(p.tree());
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+}
+
 TEST_CASE("port-channel + STP: an lacp channel is enabled in the engine once it distributes") {
   world w;
   net::switch_config ca;
