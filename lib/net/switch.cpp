@@ -826,7 +826,7 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
   // transmit(), for a unicast.
   const std::size_t len = data.size();
   port& op = s.ports[to];
-  if (links_->send(oh.link, oh.side, std::move(frame), now + s.cfg.latency) !=
+  if (links_->send(oh.link, oh.side, std::move(frame), now + s.latency) !=
       dev::send_result::queued) [[unlikely]] {
     ++op.c.out_discards;
     return;
@@ -1055,7 +1055,7 @@ void switch_set::forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref
     form[k] = std::move(f);
   }
   frame.reset();
-  const sim_time ready = now + s.cfg.latency;
+  const sim_time ready = now + s.latency;
   for (std::size_t i = 0; i < count; ++i) {
     const egress e = out[i];
     if (need[e.form] == 0) continue;

@@ -174,14 +174,15 @@ class fdb {
   template <class Pred>
   std::size_t erase_if(Pred pred) noexcept;
 
-  fdb_config cfg_;
+  // What learn() and lookup() read first (one cache line with the counters they bump).
   std::vector<slot> table_;
   std::size_t mask_ = 0;
   unsigned shift_ = 64;
-  std::size_t size_ = 0;
-  bool topology_change_ = false;
   sim_time ageing_in_force_;  // the ageing time or, during a topology change, the short one
   fdb_stats stats_;
+  std::size_t size_ = 0;
+  bool topology_change_ = false;
+  fdb_config cfg_;
 };
 
 }  // namespace vnetsim::net

@@ -471,16 +471,20 @@ class switch_set {
     std::array<port_no, channel_buckets> bucket{};  // valid when !active.empty()
   };
   struct sw {
-    explicit sw(const switch_config& config) : cfg(config), table(config.fdb) {}
-    switch_config cfg;
-    std::vector<port> ports;
+    explicit sw(const switch_config& config)
+        : latency(config.latency), table(config.fdb), cfg(config) {}
+    // What the unicast fast path reads comes first, then the fdb (whose own hot fields
+    // come first): a learned unicast touches few cache lines of this struct.
     std::vector<hot_port> hot;  // index = port number
+    std::vector<port> ports;
     port_no nports = 0;         // ports.size()
-    net::fdb table;
-    switch_counters c;
     bool powered = true;
     std::optional<std::uint16_t> trap;
     sim_time next_sweep;
+    sim_time latency;           // cfg.latency
+    net::fdb table;
+    switch_config cfg;
+    switch_counters c;
     std::vector<egress> scratch;  // egress list of one frame; sized to the port count
     std::unique_ptr<stp::engine> stp;
     std::unique_ptr<rstp::engine> rstp;
