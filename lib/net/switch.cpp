@@ -706,21 +706,26 @@ void switch_set::sync_hot(sw& s, port_no n) noexcept {
   h.side = p.side;
   h.pvid = p.pvid;
   h.channel = p.channel;
-  h.flags = static_cast<std::uint8_t>((p.oper_up ? hot_up : 0) | (p.stp_learning ? hot_learning : 0) |
-                                      (p.stp_forwarding ? hot_forwarding : 0) |
-                                      (p.collecting ? hot_collecting : 0) | (p.trunk ? hot_trunk : 0));
+  h.lport = p.channel == no_channel ? n : static_cast<port_no>(s.ports.size() + p.channel);
+  h.flags = static_cast<std::uint8_t>(
+      (p.oper_up ? hot_up : 0) | (p.stp_learning ? hot_learning : 0) |
+      (p.stp_forwarding ? hot_forwarding : 0) | (p.collecting ? hot_collecting : 0) |
+      (p.trunk ? hot_trunk : 0));
 }
 
 bool switch_set::hot_in_sync(const sw& s) noexcept {
   for (port_no n = 0; n < s.ports.size(); ++n) {
     const port& p = s.ports[n];
     const hot_port& h = s.hot[n];
-    const bool ok = h.link == p.link && h.side == p.side && h.pvid == p.pvid && h.channel == p.channel &&
-                  ((h.flags & hot_up) != 0) == p.oper_up &&
-                  ((h.flags & hot_learning) != 0) == p.stp_learning &&
-                  ((h.flags & hot_forwarding) != 0) == p.stp_forwarding &&
-                  ((h.flags & hot_collecting) != 0) == p.collecting &&
-                  ((h.flags & hot_trunk) != 0) == p.trunk;
+    const auto lport =
+        p.channel == no_channel ? n : static_cast<port_no>(s.ports.size() + p.channel);
+    const bool ok = h.link == p.link && h.side == p.side && h.pvid == p.pvid &&
+                    h.channel == p.channel && h.lport == lport &&
+                    ((h.flags & hot_up) != 0) == p.oper_up &&
+                    ((h.flags & hot_learning) != 0) == p.stp_learning &&
+                    ((h.flags & hot_forwarding) != 0) == p.stp_forwarding &&
+                    ((h.flags & hot_collecting) != 0) == p.collecting &&
+                    ((h.flags & hot_trunk) != 0) == p.trunk;
     if (!ok) return false;
   }
   return true;
@@ -791,7 +796,7 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
   ++ip.c.tp_in_frames;
   const vlan_id vlan = ih.pvid;
   const port_no nports = s.nports;
-  const port_no lin = ih.channel == no_channel ? in : static_cast<port_no>(nports + ih.channel);
+  const port_no lin = ih.lport;
   const learn_result r = s.table.learn(vlan, src, lin, now);
   if (r.what != learn_result::kind::refreshed && r.what != learn_result::kind::learned)
       [[unlikely]] {

@@ -160,7 +160,7 @@ TEST_CASE("switch: learning, then known unicast goes to one port only") {
   }
 }
 
-TEST_CASE("switch: a learned unicast is forwarded, tagged and counted right on every kind of port") {
+TEST_CASE("switch: a learned unicast is forwarded, tagged and counted right on every port kind") {
   // receive() handles an untagged unicast to a learned port itself (the fast path) and
   // leaves everything else to the general path; both must give the same bytes and counts.
   world w;

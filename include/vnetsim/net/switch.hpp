@@ -20,8 +20,8 @@
 /// Store-and-forward latency is given to link_set::send as the frame's ready time (no
 /// extra event). No virtual call and no allocation per frame.
 ///
-/// Layout for speed: what the frame path reads of a port (link, side, PVID, channel,
-/// up/learning/forwarding/collecting/trunk flags) is a 12-byte copy in an array of its own,
+/// Layout for speed: what the frame path reads of a port (link, side, PVID, channel, logical
+/// port, up/learning/forwarding/collecting/trunk flags) is a 12-byte copy in an array of its own,
 /// apart from the configuration, VLAN bitmap and counters (over 700 bytes a port);
 /// receive() handles the common case, an untagged unicast to a learned port that takes it
 /// untagged, itself from that array and two fdb probes, and moves the frame handle into
@@ -451,6 +451,7 @@ class switch_set {
     dev::link_id link = 0;
     vlan_id pvid = 1;
     std::uint16_t channel = no_channel;
+    port_no lport = 0;       // logical port: the port, or its channel's (for learning)
     std::uint8_t flags = 0;  // hot_* bits
     dev::link_side side = dev::link_side::a;
   };
