@@ -1,6 +1,6 @@
 // Port-channels (EtherChannel / LACP) on net::switch_set: one logical port for learning,
 // flooding and split horizon; deterministic egress hashing; member failure; LACP between two
-// switches [VS67][LK3AD].
+// switches [VS67][LK3AD]; one spanning tree port on STP and RSTP switches (802.1AX-2014 6.1).
 #include "vnetsim/net/switch.hpp"
 
 #include <algorithm>

@@ -53,8 +53,9 @@
 /// fresh engine.
 ///
 /// Spanning tree on port-channels: a channel is ONE spanning tree port (IEEE 802.1AX-2014
-/// 6.1: the Aggregator, not its member links, is what the bridge relay sees; Cisco: "STP
-/// only sees a single logical link"):
+/// 6.1: the Aggregator, not its member links, is what the bridge relay sees; as Cisco
+/// switches behave: "STP only sees a single logical link", freeccnastudyguide.com CCNA
+/// 6-7 EtherChannel):
 /// - the channel's engine port is N + channel index; the members' own engine ports (their
 ///   physical numbers) exist but stay Disabled for ever;
 /// - the channel's engine port is enabled iff the channel is up (>= 1 active member); a
@@ -70,7 +71,8 @@
 ///   cost table: 802.1D-2004 17.14 Table 17-3 (RSTP; STP with cost_method ieee2004) or
 ///   802.1D-1998 Table 8-5 (STP's default ieee1998). It is taken when the engine is built
 ///   and again whenever the channel comes up. (Cisco IOS computes its own figures for
-///   channels, e.g. 12 for two FastEthernet links [aconaway 2010-04-26]: not modelled.)
+///   channels, e.g. 12 for two FastEthernet links, observed on 3750s in aconaway.com
+///   2010-04-26 "Path Cost of EtherChannels": not modelled.)
 ///   Physical ports keep port_config::path_cost or the engine's default, not their speed;
 /// - a member's port_config edge and path_cost are not used by the engine (the channel's
 ///   engine port is never an edge port);
@@ -118,9 +120,9 @@
 ///   6.4.15 with coupled control: ATTACHED keeps Actor.Sync TRUE).
 /// - the event log records channel_member_active / channel_member_inactive; in logged events
 ///   and fdb entries a port number >= port_count() is a channel (to_string prints its name).
-/// Not supported (rejected or documented): removing a channel; lacp
-/// members that the partner splits into different aggregators (every distributing member is
-/// used); no LACP min-links, no Marker protocol, no `auto`/`desirable` (PAgP).
+/// Not supported (rejected or documented): removing a channel; lacp members that the
+/// partner splits into different aggregators (every distributing member is used); no LACP
+/// min-links, no Marker protocol, no `auto`/`desirable` (PAgP).
 ///
 /// BPDU guard (port_config::bpdu_guard; Cisco "spanning-tree bpduguard enable"; message and
 /// recovery per the Cisco Catalyst 4500 IOS System Message Guide OL-13091-01,
