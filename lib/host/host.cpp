@@ -230,19 +230,20 @@ struct host_set::vm_rec {
 };
 
 struct host_set::vnic_rec {
+  // What the frame path reads first, together in one cache line.
   vnic_id self = 0;
   vm_id vm = 0;
-  bool running = true;  // copy of the VM's state, for the frame path
   vswitch_id vs = 0;
   std::uint32_t port = 0;
   std::uint16_t vlan = 0;  // port group: 0 EST, 1-4094 VST, 4095 VGT
-  std::string network;
-  wire::mac_address mac;
-  vnic_type type = vnic_type::vmxnet;
+  bool running = true;     // copy of the VM's state, for the frame path
+  vnic_counters c;
+  std::uint32_t head = 0, count = 0;
   delivery_config delivery;
   std::vector<dev::frame_ref> ring;
-  std::uint32_t head = 0, count = 0;
-  vnic_counters c;
+  wire::mac_address mac;
+  vnic_type type = vnic_type::vmxnet;
+  std::string network;
   std::optional<bond::member> notify_member;
   bool notify_known = false;  // notify_member holds a real assignment (not the initial one)
   std::uint32_t notify_gen = 0;
@@ -475,7 +476,7 @@ void host_set::add_bond(host_id h, unsigned bond_number, std::span<const unsigne
 
 bool host_set::vswitch_in_use(vswitch_id vs) const {
   for (vnic_id v : vswitches_[vs]->vnics) {
-    if (vms_[vnics_[v]->vm]->running) return true;
+    if (vms_[vnics_[v].vm]->running) return true;
   }
   return false;
 }
@@ -655,7 +656,7 @@ void host_set::after_change(std::uint32_t t) {
   if (!tr.vs || !tr.started) return;
   const vswitch_rec& s = *vswitches_[*tr.vs];
   for (vnic_id id : s.vnics) {
-    vnic_rec& v = *vnics_[id];
+    vnic_rec& v = vnics_[id];
     const auto cur = tr.policy->select_broadcast(v.mac);
     if (cur == v.notify_member && v.notify_known) continue;
     const bool first = !v.notify_known;
@@ -758,7 +759,7 @@ void host_set::rename_label(host_id h, std::string_view old_label, std::string_v
   }
   for (vm_id vm : hr.vms) {
     for (vnic_id v : vms_[vm]->vnics) {
-      if (vnics_[v]->network == old_label && vms_[vm]->running) {
+      if (vnics_[v].network == old_label && vms_[vm]->running) {
         throw host_error(fmt::format("host \"{}\": network label \"{}\": cannot be changed while the running virtual "
                                      "machine \"{}\" uses it [AG2]",
                                      hr.name, old_label, vms_[vm]->name));
@@ -767,7 +768,7 @@ void host_set::rename_label(host_id h, std::string_view old_label, std::string_v
   }
   for (vm_id vm : hr.vms) {
     for (vnic_id v : vms_[vm]->vnics) {
-      if (vnics_[v]->network == old_label) vnics_[v]->network = std::string(new_label);
+      if (vnics_[v].network == old_label) vnics_[v].network = std::string(new_label);
     }
   }
   *target = std::string(new_label);
@@ -792,7 +793,7 @@ void host_set::set_vm_running(vm_id vm, bool running) {
   vm_rec& r = *vms_[vm];
   if (r.running == running) return;
   r.running = running;
-  for (vnic_id v : r.vnics) vnics_[v]->running = running;
+  for (vnic_id v : r.vnics) vnics_[v].running = running;
   log_config(r.host, std::nullopt, fmt::format("vm \"{}\" {}", r.name, running ? "powered on" : "powered off"));
 }
 
@@ -848,22 +849,22 @@ vnic_id host_set::add_vnic(vm_id vm, const vnic_config& cfg) {
   if (std::find(hr.macs.begin(), hr.macs.end(), mac.to_u64()) != hr.macs.end()) {
     throw host_error(fmt::format("{}: MAC {} is already used on this host; addresses must be unique [AG2]", where, mac));
   }
-  auto r = std::make_unique<vnic_rec>();
-  r->vm = vm;
-  r->running = vr.running;
-  r->vs = *vs;
-  r->port = static_cast<std::uint32_t>(s.vnics.size());
-  r->vlan = vlan;
-  r->network = cfg.network;
-  r->mac = mac;
-  r->type = cfg.type;
-  r->delivery = cfg.delivery;
-  r->ring.resize(cfg.rx_ring);
+  vnic_rec r;
+  r.vm = vm;
+  r.running = vr.running;
+  r.vs = *vs;
+  r.port = static_cast<std::uint32_t>(s.vnics.size());
+  r.vlan = vlan;
+  r.network = cfg.network;
+  r.mac = mac;
+  r.type = cfg.type;
+  r.delivery = cfg.delivery;
+  r.ring.resize(cfg.rx_ring);
   const auto id = static_cast<vnic_id>(vnics_.size());
-  r->self = id;
+  r.self = id;
   if (s.team && teams_[*s.team]->started) {
-    r->notify_member = teams_[*s.team]->policy->select_broadcast(mac);
-    r->notify_known = true;
+    r.notify_member = teams_[*s.team]->policy->select_broadcast(mac);
+    r.notify_known = true;
   }
   vnics_.push_back(std::move(r));
   s.vnics.push_back(id);
@@ -1118,7 +1119,7 @@ void host_set::on_team_timer(void* ctx, kernel::simulator& sim, const kernel::ev
 
 void host_set::on_rarp(void* ctx, kernel::simulator& sim, const kernel::event& ev) {
   auto& self = *static_cast<host_set*>(ctx);
-  vnic_rec& v = *self.vnics_[ev.target];
+  vnic_rec& v = self.vnics_[ev.target];
   const auto gen = static_cast<std::uint32_t>(ev.arg >> 8);
   const auto left = static_cast<unsigned>(ev.arg & 0xff);
   if (gen != v.notify_gen || left == 0) return;  // a newer train replaced this one
@@ -1131,7 +1132,7 @@ void host_set::on_rarp(void* ctx, kernel::simulator& sim, const kernel::event& e
 }
 
 void host_set::send_rarp(std::uint32_t id) {
-  vnic_rec& v = *vnics_[id];
+  vnic_rec& v = vnics_[id];
   vswitch_rec& s = *vswitches_[v.vs];
   if (!s.team || !vms_[v.vm]->running) return;
   team_rec& tr = *teams_[*s.team];
@@ -1396,7 +1397,7 @@ void host_set::flood_local(vswitch_rec& s, const dev::frame_ref& f, std::uint16_
                            std::uint32_t except) {
   dev::frame_ref converted;
   for (vnic_id id : s.vnics) {
-    vnic_rec& q = *vnics_[id];
+    vnic_rec& q = vnics_[id];
     if (q.port == except) continue;
     if (q.vlan != vgt_vlan && q.vlan != vid) continue;
     deliver_one(s, q, f, vid, tagged_bytes, &converted);
@@ -1405,7 +1406,7 @@ void host_set::flood_local(vswitch_rec& s, const dev::frame_ref& f, std::uint16_
 
 tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
   if (id >= vnics_.size()) [[unlikely]] throw host_error(fmt::format("vnic id {} does not exist", id));
-  vnic_rec& v = *vnics_[id];
+  vnic_rec& v = vnics_[id];
   vswitch_rec& s = *vswitches_[v.vs];
   ++v.c.tx_frames;
   ++s.c.tx_frames;
@@ -1447,7 +1448,7 @@ tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
     return result;
   }
   if (const auto* slot = s.lookup(dst.to_u64())) {
-    vnic_rec& q = *vnics_[slot->vnic];
+    vnic_rec& q = vnics_[slot->vnic];
     if (q.vlan != vgt_vlan && q.vlan != vid) {
       ++v.c.tx_dropped;
       ++s.c.dropped_vlan;
@@ -1539,7 +1540,7 @@ void host_set::uplink_in(std::uint32_t vmnic, dev::frame_ref f) {
     return;
   }
   if (const auto* slot = s.lookup(dst.to_u64())) {
-    vnic_rec& q = *vnics_[slot->vnic];
+    vnic_rec& q = vnics_[slot->vnic];
     if (q.vlan != vgt_vlan && q.vlan != vid) {
       ++s.c.dropped_vlan;
       return;
@@ -1552,7 +1553,7 @@ void host_set::uplink_in(std::uint32_t vmnic, dev::frame_ref f) {
 
 dev::frame_ref host_set::take_delivery(vnic_id id) {
   if (id >= vnics_.size()) [[unlikely]] throw host_error(fmt::format("vnic id {} does not exist", id));
-  vnic_rec& v = *vnics_[id];
+  vnic_rec& v = vnics_[id];
   if (v.count == 0) return {};
   dev::frame_ref f = std::move(v.ring[v.head]);
   if (++v.head == v.ring.size()) v.head = 0;
@@ -1563,12 +1564,12 @@ dev::frame_ref host_set::take_delivery(vnic_id id) {
 
 std::uint32_t host_set::pending_deliveries(vnic_id v) const {
   if (v >= vnics_.size()) throw host_error(fmt::format("vnic id {} does not exist", v));
-  return vnics_[v]->count;
+  return vnics_[v].count;
 }
 
 wire::mac_address host_set::vnic_mac(vnic_id v) const {
   if (v >= vnics_.size()) throw host_error(fmt::format("vnic id {} does not exist", v));
-  return vnics_[v]->mac;
+  return vnics_[v].mac;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1596,7 +1597,7 @@ const vswitch_counters& host_set::vswitch_stats(vswitch_id vs) const {
 }
 const vnic_counters& host_set::vnic_stats(vnic_id v) const {
   if (v >= vnics_.size()) throw host_error(fmt::format("vnic id {} does not exist", v));
-  return vnics_[v]->c;
+  return vnics_[v].c;
 }
 std::string host_set::vswitch_device(vswitch_id vs) const {
   if (vs >= vswitches_.size()) throw host_error(fmt::format("virtual switch id {} does not exist", vs));
@@ -1654,6 +1655,8 @@ std::optional<dev::nic_id> host_set::vmnic_nic(host_id h, unsigned number) const
   if (h >= hosts_.size() || number >= hosts_[h]->vmnics.size()) return std::nullopt;
   return vmnics_[hosts_[h]->vmnics[number]]->nic;
 }
+std::size_t host_set::vnic_count() const noexcept { return vnics_.size(); }
+
 std::string_view host_set::host_name(host_id h) const { return host_at(h).name; }
 std::string_view host_set::vm_name(vm_id vm) const {
   if (vm >= vms_.size()) throw host_error(fmt::format("virtual machine id {} does not exist", vm));

@@ -356,7 +356,7 @@ class host_set {
   std::string_view host_name(host_id h) const;
   std::string_view vm_name(vm_id vm) const;
   std::size_t host_count() const noexcept { return hosts_.size(); }
-  std::size_t vnic_count() const noexcept { return vnics_.size(); }
+  std::size_t vnic_count() const noexcept;
 
  private:
   struct host_rec;
@@ -429,7 +429,7 @@ class host_set {
   std::vector<std::unique_ptr<team_rec>> teams_;
   std::vector<std::unique_ptr<vswitch_rec>> vswitches_;
   std::vector<std::unique_ptr<vm_rec>> vms_;
-  std::vector<std::unique_ptr<vnic_rec>> vnics_;
+  std::vector<vnic_rec> vnics_;  // contiguous: the frame path reads them
   std::vector<host_event> events_;
 };
 
