@@ -198,6 +198,7 @@ struct host_set::vswitch_rec {
   std::string device;
   unsigned ports = default_vswitch_ports;
   std::optional<std::uint32_t> team;
+  team_rec* team_ptr = nullptr;  // == teams_[*team] (records never move)
   std::vector<vnic_id> vnics;  // port i = vnics[i]
   std::vector<slot> table;     // open addressing, power-of-2 size >= 2 x ports
   std::size_t mask = 0;
@@ -237,6 +238,7 @@ struct host_set::vnic_rec {
   std::uint32_t port = 0;
   std::uint16_t vlan = 0;  // port group: 0 EST, 1-4094 VST, 4095 VGT
   bool running = true;     // copy of the VM's state, for the frame path
+  vswitch_rec* sw = nullptr;  // == vswitches_[vs] (records never move)
   vnic_counters c;
   std::uint32_t head = 0, count = 0;
   delivery_config delivery;
@@ -703,6 +705,7 @@ vswitch_id host_set::add_vswitch(host_id h, std::string_view label, vswitch_bind
     }
     tr.vs = vs;
     r->team = *vmnics_[tr.members[0]]->team;
+    r->team_ptr = &tr;
     r->device = fmt::format("bond{}", b->number);
   } else if (const auto* n = std::get_if<vmnic_binding>(&binding)) {
     const std::uint32_t v = vmnic_index(h, n->number);
@@ -713,6 +716,7 @@ vswitch_id host_set::add_vswitch(host_id h, std::string_view label, vswitch_bind
     const std::uint32_t t = new_team(h, std::nullopt, {v});
     teams_[t]->vs = vs;
     r->team = t;
+    r->team_ptr = teams_[t].get();
     r->device = fmt::format("vmnic{}", n->number);
   } else {
     r->device = fmt::format("vmnet_{}", hr.vmnet_count++);
@@ -853,6 +857,7 @@ vnic_id host_set::add_vnic(vm_id vm, const vnic_config& cfg) {
   r.vm = vm;
   r.running = vr.running;
   r.vs = *vs;
+  r.sw = &s;
   r.port = static_cast<std::uint32_t>(s.vnics.size());
   r.vlan = vlan;
   r.network = cfg.network;
@@ -1304,7 +1309,7 @@ bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame
 
 void host_set::uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address src, bool group, std::uint16_t vid,
                           bool tagged_bytes, tx_result& result) {
-  team_rec& t = *teams_[*s.team];
+  team_rec& t = *s.team_ptr;
   std::optional<bond::member> m;
   if (group) {
     m = t.policy->select_broadcast(src);
@@ -1407,7 +1412,7 @@ void host_set::flood_local(vswitch_rec& s, const dev::frame_ref& f, std::uint16_
 tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
   if (id >= vnics_.size()) [[unlikely]] throw host_error(fmt::format("vnic id {} does not exist", id));
   vnic_rec& v = vnics_[id];
-  vswitch_rec& s = *vswitches_[v.vs];
+  vswitch_rec& s = *v.sw;
   ++v.c.tx_frames;
   ++s.c.tx_frames;
   if (!v.running) [[unlikely]] {
