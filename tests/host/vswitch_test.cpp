@@ -340,3 +340,41 @@ TEST_CASE("vswitch: the frame path allocates nothing once warmed up") {
   CHECK(taken - before_taken == 50 * (1 + 2 + 1));
   CHECK(arrived - before_arrived == 50 * 2);
 }
+
+TEST_CASE("vswitch: two hosts through a switch: VM to VM across, exact arrival time") {
+  world w;
+  const auto h1 = w.add_host("esx1", 1);
+  const auto h2 = w.add_host("esx2", 1);
+  const auto sw = w.add_switch(2);
+  w.wire_vmnic(h1, 0, sw, 0);
+  w.wire_vmnic(h2, 0, sw, 1);
+  w.hs.add_vswitch(h1, "net", host::vmnic_binding{0});
+  w.hs.add_vswitch(h2, "net", host::vmnic_binding{0});
+  const auto a = w.add_vm(h1, "a", "net", vm_mac(1));
+  const auto b = w.add_vm(h2, "b", "net", vm_mac(2));
+  CHECK(w.hs.find_vm("a") == w.hs.find_vm("esx1/a"));
+  CHECK_FALSE(w.hs.find_vm("esx2/a"));
+  w.sim.run_until(1_ms);
+  const auto f = world::frame(vm_mac(2), vm_mac(1));
+  CHECK(w.vm_send(a, f) == tx_result::sent);
+  w.sim.run_until(2_ms);
+  REQUIRE(w.guest_rx.size() == 1);
+  CHECK(w.guest_rx[0].who == b);
+  CHECK(w.guest_rx[0].bytes == f);
+  // Two hops and the switch's store-and-forward latency (5 us default).
+  CHECK(w.guest_rx[0].at == 1_ms + sim_time::from_ns(2 * hop60_ns) + net::default_forwarding_latency);
+}
+
+TEST_CASE("vswitch: a vswitch bound to one vmnic drops and counts when that vmnic has no link") {
+  world w;
+  const auto h = w.add_host("esx1", 1);
+  const auto st = w.station_at(h, 0);
+  const auto vs = w.hs.add_vswitch(h, "net", host::vmnic_binding{0});
+  const auto a = w.add_vm(h, "a", "net", vm_mac(1));
+  w.sim.run_until(1_ms);
+  w.links.set_carrier(w.stations[st].link, false);
+  w.sim.run_until(2_ms);
+  CHECK(w.vm_send(a, world::frame(vm_mac(9), vm_mac(1))) == tx_result::dropped_no_uplink);
+  CHECK(w.hs.vswitch_stats(vs).dropped_no_uplink == 1);
+  CHECK(w.hs.vnic_stats(a).tx_dropped == 1);
+}
