@@ -142,8 +142,13 @@ std::optional<sim_time> beacon_detection(unsigned threshold, const char* rule, b
     w.links.set_black_hole(l0, dev::link_side::a, true);
     w.links.set_black_hole(l0, dev::link_side::b, true);
   });
-  w.sim.run_until(30_s);
+  // The boundary: half a second after the T-th counted miss (at 11 + T s).
+  w.sim.run_until(sim_time::from_s(11 + threshold) + 500_ms);
   REQUIRE(w.hs.beacon_monitor(h, 1) != nullptr);
+  CHECK(w.hs.beacon_monitor(h, 1)->missed(0) == threshold);
+  CHECK(w.hs.beacon_monitor(h, 1)->state(0) ==
+        (std::string_view(rule) == "exceeds" ? beacon::member_state::ok : beacon::member_state::failed));
+  w.sim.run_until(30_s);
   CHECK(w.hs.beacon_monitor(h, 1)->threshold() == threshold);
   CHECK(w.guest_count(a) == 0);  // beacons never reach a VM
   CHECK(w.hs.bond_stats(h, 1).beacons_rx > 0);
