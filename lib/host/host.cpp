@@ -915,14 +915,22 @@ void host_set::set_advanced(host_id h, std::string_view name, std::string_view v
     } else {
       throw bad("\"exceeds\" (the documented word [AG2]) or \"reaches\"");
     }
+  } else if (name == "Net.TeamPolicyUpDelay") {
+    const auto d = parse_duration(value, sim_time::from_ms(1));
+    if (!d || *d < sim_time::zero()) throw bad("expected milliseconds (\"200\") or a duration (\"2s\"), >= 0");
+    a.team_updelay = *d;
   } else {
     throw host_error(fmt::format("host \"{}\": unknown advanced setting \"{}\" (known: SwitchFailoverBeaconInterval, "
                                  "SwitchFailoverThreshold, SwitchFailoverBeaconVlanID, SwitchFailoverBeaconEtherType, "
-                                 "SwitchFailoverThresholdRule)",
+                                 "SwitchFailoverThresholdRule, Net.TeamPolicyUpDelay)",
                                  hr.name, name));
   }
   const advanced_settings old = hr.adv;
   hr.adv = a;
+  if (name == "Net.TeamPolicyUpDelay") {  // read at the next link-up; no beacon restart
+    log_config(h, std::nullopt, fmt::format("{} = {}", name, value));
+    return;
+  }
   std::vector<std::uint32_t> done;
   try {
     for (const auto& [n, t] : hr.bonds) {
@@ -1009,7 +1017,11 @@ void host_set::set_nicteam(host_id h, std::string_view key, std::string_view val
   } else if (opt == "updelay" || opt == "downdelay") {
     const auto d = parse_duration(value, sim_time::from_ms(1));
     if (!d || *d < sim_time::zero()) throw bad("expected milliseconds (\"200\") or a duration (\"2s\"), >= 0 [LB]");
-    (opt == "updelay" ? o.updelay : o.downdelay) = *d;
+    if (opt == "updelay") {
+      o.updelay = *d;
+    } else {
+      o.downdelay = *d;
+    }
   } else if (opt == "notify_count") {
     const auto v = parse_uint(value);
     if (!v || *v == 0 || *v > max_notify_count) throw bad("1 to 8 frames per VM [KB90045]");
@@ -1075,7 +1087,7 @@ void host_set::on_nic_link(void* ctx, kernel::simulator& sim, const kernel::even
     return;
   }
   const team_rec& tr = *self.teams_[*r.team];
-  sim_time delay = up ? tr.opts.updelay : tr.opts.downdelay;
+  sim_time delay = up ? tr.opts.updelay.value_or(self.hosts_[tr.host]->adv.team_updelay) : tr.opts.downdelay;
   if (up && delay > sim_time::zero()) {
     // Linux skips updelay when no slave is up [LB].
     bool any = false;

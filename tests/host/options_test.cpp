@@ -66,6 +66,20 @@ TEST_CASE("options: updelay holds a restored member back; skipped when no member
   CHECK(act.back().to_vmnic == 1u);
 }
 
+TEST_CASE("options: the host-wide Net.TeamPolicyUpDelay applies to bonds without their own updelay") {
+  pair_world p;
+  p.w.hs.set_advanced(p.h, "Net.TeamPolicyUpDelay", "2s");
+  p.carrier_at(1_s, 0, false);
+  p.carrier_at(2_s, 0, true);
+  p.w.sim.run_until(10_s);
+  CHECK(p.times(host_event::kind::failback) == std::vector<sim_time>{4_s});
+  p.w.hs.set_nicteam(p.h, "nicteam.bond1.updelay", "0");  // the bond's own value wins
+  p.carrier_at(11_s, 0, false);
+  p.carrier_at(12_s, 0, true);
+  p.w.sim.run_until(20_s);
+  CHECK(p.times(host_event::kind::failback) == std::vector<sim_time>{4_s, 12_s});
+}
+
 TEST_CASE("options: downdelay delays the failover; frames meanwhile are lost and counted") {
   pair_world p;
   p.w.hs.set_nicteam(p.h, "nicteam.bond1.downdelay", "300ms");

@@ -232,7 +232,7 @@ struct bond_options {
   bond::rx_policy rx = bond::rx_policy::accept_all;
   ambiguous_policy ambiguous = ambiguous_policy::keep;
   bool failback = true;               ///< 2.x: always on [AG2]
-  sim_time updelay = sim_time::zero();
+  std::optional<sim_time> updelay;    ///< unset: the host's Net.TeamPolicyUpDelay
   sim_time downdelay = sim_time::zero();
   bool notify_switches = false;
   unsigned notify_count = default_notify_count;
@@ -246,6 +246,7 @@ struct advanced_settings {
   std::optional<std::uint16_t> beacon_vlan;             ///< SwitchFailoverBeaconVlanID
   std::uint16_t beacon_ether_type = wire::beacon_default_ether_type;  ///< ...BeaconEtherType
   beacon::threshold_rule rule = beacon::threshold_rule::exceeds;      ///< SwitchFailoverThresholdRule
+  sim_time team_updelay = sim_time::zero();  ///< Net.TeamPolicyUpDelay [VS65] (vnetsim: default 0)
 };
 
 /// All the hosts of one simulated world.
@@ -278,6 +279,8 @@ class host_set {
   /// - SwitchFailoverBeaconVlanID: 0 (untagged) or 1-4094 [AG2].
   /// - SwitchFailoverBeaconEtherType: "0x8888" or decimal, 0x0600-0xffff, not a VLAN TPID.
   /// - SwitchFailoverThresholdRule (vnetsim): "exceeds" (default [AG2]) or "reaches".
+  /// - Net.TeamPolicyUpDelay (vSphere's name, beyond 2.x): milliseconds or a duration; the
+  ///   updelay of every bond that sets no nicteam.bondN.updelay. Default 0 (off).
   /// A beacon setting change restarts the beacon rounds of every bond of the host.
   void set_advanced(host_id h, std::string_view name, std::string_view value);
   /// `nicteam.bondN.<key>` for an existing bond N [AG2][SEED]:
