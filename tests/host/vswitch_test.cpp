@@ -44,7 +44,8 @@ TEST_CASE("vswitch: local unicast stays on the host, at memory speed or the conf
   CHECK(w.guest_rx[0].at == 1_ms + 3_us);
 }
 
-TEST_CASE("vswitch: unknown unicast leaves through the vmnic; broadcast to every other local port and one uplink") {
+TEST_CASE(
+    "vswitch: unknown unicast leaves through the vmnic; broadcast to every other local port and one uplink") {
   world w;
   const auto h = w.add_host("esx1", 1);
   const auto st = w.station_at(h, 0);
@@ -218,21 +219,25 @@ TEST_CASE("vswitch: a 33rd adapter on 32 ports, bad VLANs, bad MACs and labels a
   for (unsigned i = 0; i < 32; ++i) w.add_vm(h, fmt::format("vm{}", i), "net");
   CHECK(w.hs.vswitch_ports_used(vs) == 32);
   CHECK_THROWS_WITH_AS(w.add_vm(h, "vm32", "net"),
-                       doctest::Contains("virtual switch \"net\" has all its 32 ports in use"), host::host_error);
-  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "bad", 4096), doctest::Contains("VLAN 4096"), host::host_error);
-  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "net", 5), doctest::Contains("already used"), host::host_error);
+                       doctest::Contains("virtual switch \"net\" has all its 32 ports in use"),
+                       host::host_error);
+  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "bad", 4096), doctest::Contains("VLAN 4096"),
+                       host::host_error);
+  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "net", 5), doctest::Contains("already used"),
+                       host::host_error);
   const auto vs2 = w.hs.add_vswitch(h, "other", std::monostate{});
   (void)vs2;
   CHECK_THROWS_WITH_AS(w.add_vm(h, "x", "other", mac(0x0050'5640'0000ULL)),
                        doctest::Contains("00:50:56:00:00:00-00:50:56:3f:ff:ff"), host::host_error);
-  CHECK_THROWS_WITH_AS(w.add_vm(h, "y", "other", mac(0x0200'0000'0001ULL)), doctest::Contains("static address"),
-                       host::host_error);
+  CHECK_THROWS_WITH_AS(w.add_vm(h, "y", "other", mac(0x0200'0000'0001ULL)),
+                       doctest::Contains("static address"), host::host_error);
   w.add_vm(h, "z", "other", vm_mac(0x3fffff));
   CHECK_THROWS_WITH_AS(w.add_vm(h, "z2", "other", vm_mac(0x3fffff)), doctest::Contains("already used"),
                        host::host_error);
-  CHECK_THROWS_WITH_AS(w.add_vm(h, "q", "nowhere"), doctest::Contains("network label \"nowhere\" does not exist"),
-                       host::host_error);
-  CHECK_THROWS_AS(w.hs.add_vswitch(h, "x2", host::vmnic_binding{0}), host::host_error);  // vmnic0 already bound
+  CHECK_THROWS_WITH_AS(w.add_vm(h, "q", "nowhere"),
+                       doctest::Contains("network label \"nowhere\" does not exist"), host::host_error);
+  CHECK_THROWS_AS(w.hs.add_vswitch(h, "x2", host::vmnic_binding{0}),
+                  host::host_error);  // vmnic0 already bound
   CHECK_THROWS_AS(w.hs.add_vswitch(h, "x3", host::vmnic_binding{5}), host::host_error);  // no vmnic5
   CHECK_THROWS_AS(w.hs.add_host("esx1"), host::host_error);
 }
@@ -302,7 +307,8 @@ TEST_CASE("vswitch: the frame path allocates nothing once warmed up") {
   const auto h = w.add_host("esx1", 2);
   std::vector<dev::link_id> l;
   for (unsigned i = 0; i < 2; ++i) {
-    l.push_back(w.links.add(fmt::format("l{}", i), {}, w.hs.uplink_endpoint(w.nic(h, i)), {count_sink, 0, i, 0}));
+    l.push_back(
+        w.links.add(fmt::format("l{}", i), {}, w.hs.uplink_endpoint(w.nic(h, i)), {count_sink, 0, i, 0}));
     w.nics.attach(w.nic(h, i), l.back(), dev::link_side::a);
   }
   const unsigned members[] = {0, 1};
