@@ -621,3 +621,35 @@ TEST_CASE("bond: a run is reproducible: the same events, frames and times twice"
   CHECK(a.size() > 100);
   CHECK(a == b);
 }
+
+TEST_CASE("bond: with beacons, n members survive n - 2 failures [VS65]") {
+  world w;
+  const auto h = w.add_host("esx1", 4);
+  const auto sw = w.add_switch(5);
+  std::vector<dev::link_id> l;
+  for (unsigned i = 0; i < 4; ++i) l.push_back(w.wire_vmnic(h, i, sw, static_cast<net::port_no>(i)));
+  const auto st = w.station_on(sw, 4);
+  const unsigned members[] = {0, 1, 2, 3};
+  w.hs.add_bond(h, 1, members);
+  w.hs.set_advanced(h, "SwitchFailoverThreshold", "2");
+  w.hs.add_vswitch(h, "net", host::bond_binding{1});
+  std::vector<host::vnic_id> vms;
+  for (unsigned i = 1; i <= 8; ++i) vms.push_back(w.add_vm(h, fmt::format("vm{}", i), "net", vm_mac(i)));
+  w.sim.schedule_at(2'500_ms, [&](kernel::simulator&) {
+    for (unsigned i : {0u, 1u}) {
+      w.links.set_black_hole(l[i], dev::link_side::a, true);
+      w.links.set_black_hole(l[i], dev::link_side::b, true);
+    }
+  });
+  w.sim.run_until(10_s);
+  const auto& p = w.hs.bond_policy(h, 1);
+  CHECK(p.state(0) == bond::member_state::beacon_failed);
+  CHECK(p.state(1) == bond::member_state::beacon_failed);
+  CHECK(p.state(2) == bond::member_state::up);
+  CHECK(p.state(3) == bond::member_state::up);
+  CHECK(w.hs.bond_stats(h, 1).failovers == 2);
+  const auto before = received_between(w, st, 0_s, 11_s);
+  for (unsigned i = 0; i < vms.size(); ++i) w.vm_send(vms[i], world::frame(station_mac, vm_mac(i + 1)));
+  w.sim.run_until(11_s);
+  CHECK(received_between(w, st, 0_s, 11_s) - before == 8);  // every VM still gets out
+}
