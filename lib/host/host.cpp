@@ -212,7 +212,7 @@ struct host_set::vswitch_rec {
   std::optional<std::uint32_t> team;
   team_rec* team_ptr = nullptr;  // == teams_[*team] (records never move)
   std::vector<vnic_id> vnics;    // port i = vnics[i]
-  std::vector<slot> table;       // open addressing, power-of-2 size >= 2 x ports
+  std::vector<slot> table;       // open addressing, power-of-2 size >= 4 x ports
   std::size_t mask = 0;
   vswitch_counters c;
   bool reflection_logged = false;
@@ -715,7 +715,7 @@ vswitch_id host_set::add_vswitch(host_id h, std::string_view label, vswitch_bind
   r->binding = binding;
   r->ports = ports;
   std::size_t size = 4;
-  while (size < 2 * std::size_t{ports}) size *= 2;
+  while (size < 4 * std::size_t{ports}) size *= 2;  // load <= 1/4: short failed probes
   r->table.assign(size, {});
   r->mask = size - 1;
   r->vnics.reserve(ports);
