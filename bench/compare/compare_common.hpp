@@ -4,6 +4,7 @@
 /// Header-only and free of vnetsim and ns-3 types, so both sides measure the same way.
 
 #include <sys/resource.h>
+#include <time.h>
 
 #include <chrono>
 #include <cmath>
@@ -18,6 +19,14 @@ namespace bench_compare {
 /// Seconds of wall-clock time since an arbitrary origin (steady clock).
 inline double wall_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// Seconds of CPU time used by this process (user + system): on a shared, loaded
+/// machine a steadier measure than wall-clock time.
+inline double cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 /// Current resident set size in bytes, from /proc/self/statm (0 if unavailable).

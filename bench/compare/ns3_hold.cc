@@ -14,11 +14,15 @@ std::uint64_t g_warm = 0;
 std::uint64_t g_total = 0;
 double g_mean_ns = 0;
 double g_t0 = 0;
+double g_c0 = 0;
 bench_compare::exp_source g_rng(2026);
 
 void fire() {
   ++g_fired;
-  if (g_fired == g_warm) g_t0 = bench_compare::wall_s();
+  if (g_fired == g_warm) {
+    g_t0 = bench_compare::wall_s();
+    g_c0 = bench_compare::cpu_s();
+  }
   if (g_fired == g_total) {
     ns3::Simulator::Stop();
     return;
@@ -45,9 +49,10 @@ int main(int argc, char** argv) {
   const std::uint64_t rss1 = bench_compare::rss_bytes();
   ns3::Simulator::Run();
   const double secs = bench_compare::wall_s() - g_t0;
-  std::printf("side=ns3 workload=A scheduler=%s pending=%llu events=%llu seconds=%.6f events_per_s=%.0f "
+  const double cpu_secs = bench_compare::cpu_s() - g_c0;
+  std::printf("side=ns3 workload=A scheduler=%s pending=%llu events=%llu seconds=%.6f cpu_seconds=%.6f events_per_s=%.0f "
               "bytes_per_pending=%.1f peak_rss_kib=%ld\n",
-              sched.c_str(), static_cast<unsigned long long>(n), static_cast<unsigned long long>(events), secs,
+              sched.c_str(), static_cast<unsigned long long>(n), static_cast<unsigned long long>(events), secs, cpu_secs,
               static_cast<double>(events) / secs,
               static_cast<double>(rss1 - rss0) / static_cast<double>(n), bench_compare::peak_rss_kib());
   ns3::Simulator::Destroy();

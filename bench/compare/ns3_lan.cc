@@ -94,8 +94,10 @@ int main(int argc, char** argv) {
   }
   ns3::Simulator::Stop(ns3::Seconds(stop_s + 0.001));
   const double t0 = bench_compare::wall_s();
+  const double c0 = bench_compare::cpu_s();
   ns3::Simulator::Run();
   const double secs = bench_compare::wall_s() - t0;
+  const double cpu_secs = bench_compare::cpu_s() - c0;
   std::uint64_t delivered = 0;
   std::uint64_t lost = 0;
   for (const auto& s : servers) {
@@ -106,11 +108,11 @@ int main(int argc, char** argv) {
   const auto sent = static_cast<std::uint64_t>(hosts) * count;
   const auto events = static_cast<double>(ns3::Simulator::GetEventCount());
   std::printf("side=ns3 workload=B hosts=%u sent=%llu delivered=%llu lost=%llu frame_hops=%llu "
-              "events=%.0f seconds=%.6f setup_seconds=%.6f packets_per_s=%.0f frame_hops_per_s=%.0f "
+              "events=%.0f seconds=%.6f cpu_seconds=%.6f setup_seconds=%.6f packets_per_s=%.0f frame_hops_per_s=%.0f "
               "events_per_packet=%.2f peak_rss_kib=%ld\n",
               hosts, static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
               static_cast<unsigned long long>(sent - delivered), static_cast<unsigned long long>(g_hops), events,
-              secs, t0 - t_setup, static_cast<double>(delivered) / secs, static_cast<double>(g_hops) / secs,
+              secs, cpu_secs, t0 - t_setup, static_cast<double>(delivered) / secs, static_cast<double>(g_hops) / secs,
               events / static_cast<double>(delivered), bench_compare::peak_rss_kib());
   (void)lost;
   ns3::Simulator::Destroy();

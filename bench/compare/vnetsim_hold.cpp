@@ -18,6 +18,7 @@ struct hold_state {
   std::uint64_t warm = 0;
   std::uint64_t total = 0;
   double t0 = 0;
+  double c0 = 0;
   kernel::event_kind kind = 0;
 
   sim_time delay() { return sim_time::from_ns(static_cast<sim_time::rep>(rng.next(mean_ns))); }
@@ -25,7 +26,10 @@ struct hold_state {
   static void fire(void* ctx, kernel::simulator& sim, const kernel::event&) {
     auto& h = *static_cast<hold_state*>(ctx);
     ++h.fired;
-    if (h.fired == h.warm) h.t0 = bench_compare::wall_s();
+    if (h.fired == h.warm) {
+      h.t0 = bench_compare::wall_s();
+      h.c0 = bench_compare::cpu_s();
+    }
     if (h.fired == h.total) {
       sim.stop();
       return;
@@ -54,14 +58,15 @@ int main(int argc, char** argv) {
   const std::uint64_t rss1 = bench_compare::rss_bytes();
   sim->run();
   const double secs = bench_compare::wall_s() - h.t0;
+  const double cpu_secs = bench_compare::cpu_s() - h.c0;
   if (sim->events_run() != h.total) {
     std::fprintf(stderr, "vnetsim_hold: ran %llu events, expected %llu\n",
                  static_cast<unsigned long long>(sim->events_run()), static_cast<unsigned long long>(h.total));
     return 1;
   }
-  std::printf("side=vnetsim workload=A scheduler=radix-heap pending=%llu events=%llu seconds=%.6f "
+  std::printf("side=vnetsim workload=A scheduler=radix-heap pending=%llu events=%llu seconds=%.6f cpu_seconds=%.6f "
               "events_per_s=%.0f bytes_per_pending=%.1f queue_bytes_per_pending=%.1f peak_rss_kib=%ld\n",
-              static_cast<unsigned long long>(n), static_cast<unsigned long long>(events), secs,
+              static_cast<unsigned long long>(n), static_cast<unsigned long long>(events), secs, cpu_secs,
               static_cast<double>(events) / secs,
               static_cast<double>(rss1 - rss0) / static_cast<double>(n),
               static_cast<double>(sim->queue().memory_bytes()) / static_cast<double>(n),

@@ -85,9 +85,11 @@ int main(int argc, char** argv) {
   const double t_setup = bench_compare::wall_s();
   auto w = std::make_unique<lan_world>(hosts, pps, payload, sim_time::from_ms(static_cast<sim_time::rep>(ms)));
   const double t0 = bench_compare::wall_s();
+  const double c0 = bench_compare::cpu_s();
   // One extra millisecond lets the last packets arrive.
   w->sim.run_until(sim_time::from_ms(static_cast<sim_time::rep>(ms + 1)));
   const double secs = bench_compare::wall_s() - t0;
+  const double cpu_secs = bench_compare::cpu_s() - c0;
   std::uint64_t sent = 0;
   std::uint64_t delivered = 0;
   std::uint64_t lost = 0;
@@ -103,10 +105,10 @@ int main(int argc, char** argv) {
   }
   const double events = static_cast<double>(w->sim.events_run());
   std::printf("side=vnetsim workload=B hosts=%u sent=%llu delivered=%llu lost=%llu frame_hops=%llu "
-              "events=%.0f seconds=%.6f setup_seconds=%.6f packets_per_s=%.0f frame_hops_per_s=%.0f "
+              "events=%.0f seconds=%.6f cpu_seconds=%.6f setup_seconds=%.6f packets_per_s=%.0f frame_hops_per_s=%.0f "
               "events_per_packet=%.2f peak_rss_kib=%ld\n",
               hosts, static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
-              static_cast<unsigned long long>(lost), static_cast<unsigned long long>(hops), events, secs,
+              static_cast<unsigned long long>(lost), static_cast<unsigned long long>(hops), events, secs, cpu_secs,
               t0 - t_setup, static_cast<double>(delivered) / secs, static_cast<double>(hops) / secs,
               events / static_cast<double>(delivered), bench_compare::peak_rss_kib());
   return 0;
