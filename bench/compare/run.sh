@@ -59,7 +59,7 @@ results="$out/results.txt"
 : >"$results"
 # run_case <label> <metric> <command...>: RUNS runs, one "label metric value line" each.
 run_case() {
-  local label="$1" metric="$2"
+  local label="$1" metric="$2" r
   shift 2
   for ((r = 1; r <= runs; ++r)); do
     local line
