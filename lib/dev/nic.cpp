@@ -129,14 +129,15 @@ bool nic_set::fill_checksums(nic& n, frame_ref& f, csum_offload what) {
 }
 
 nic_tx_result nic_set::send_one(nic& n, frame_ref f) {
-  frame_meta& m = f.meta();
-  if (m.vlan_tci) {
+  if (f.meta().vlan_tci) {
     // Insert the descriptor's tag into the headroom: 12 address bytes move, the payload
-    // does not. A shared buffer (a flood) is copied first so other holders keep theirs.
+    // does not. A shared buffer (a flood) is copied first so other holders keep theirs,
+    // and the metadata edited below is the copy's (taken after unshare()).
     if (!f.unique()) {
       f.unshare();
       ++n.stats.copies;
     }
+    frame_meta& m = f.meta();
     const wire::vlan_repr tag{tpid_8021q, static_cast<std::uint8_t>(*m.vlan_tci >> 13),
                               ((*m.vlan_tci >> 12) & 1) != 0,
                               static_cast<std::uint16_t>(*m.vlan_tci & 0x0fff)};

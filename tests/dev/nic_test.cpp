@@ -242,6 +242,23 @@ TEST_CASE("VLAN tag insertion uses headroom and stripping hands the tag to the d
   }
 }
 
+TEST_CASE("inserting a tag into a shared frame edits the copy, never the other holders' frame") {
+  pair_bench t;
+  auto f = t.tcp_frame(10, 0x10);
+  f.meta().csum = dev::csum_offload::ipv4_header | dev::csum_offload::l4;
+  f.meta().vlan_tci = 0x0064;
+  const dev::frame_ref other = f;  // a second holder, as a flood leaves one
+  t.nics.transmit(t.a, f);
+  t.sim.run();
+  REQUIRE(t.received.size() == 1);
+  CHECK(t.received[0].bytes.size() == 4 + 54 + 10);
+  CHECK(t.nics.stats(t.a).copies == 1);
+  // The other holder's frame keeps its descriptor tag and its untagged bytes.
+  CHECK(other.meta().vlan_tci == 0x0064);
+  CHECK(other.size() == 54 + 10);
+  CHECK(std::to_integer<int>(other.cdata()[12]) == 0x08);
+}
+
 TEST_CASE("the address filter drops other unicast unless promiscuous") {
   for (const bool promisc : {false, true}) {
     CAPTURE(promisc);
