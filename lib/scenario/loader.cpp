@@ -430,6 +430,8 @@ class checker {
     return v;
   }
 
+  const std::vector<diagnostic>& diagnostics() const { return *out_; }
+
  private:
   std::vector<diagnostic>* out_;
 };
@@ -498,7 +500,15 @@ class model_reader {
     each(root, "captures", [&](const json& j, const std::string& p) { read_capture(j, p); });
     each(root, "expectations", [&](const json& j, const std::string& p) { read_expectation(j, p); });
     check_macs();
-    check_topology();
+    // The topology checks need a consistent model: run them only when it has no error.
+    if (std::none_of(out_errors().begin(), out_errors().end(),
+                     [](const diagnostic& d) { return d.level == severity::error; })) {
+      try {
+        check_topology();
+      } catch (const net::topology_error& e) {
+        c_.error("/links", e.what());
+      }
+    }
   }
 
  private:
@@ -1066,10 +1076,28 @@ class model_reader {
     for (const auto& h : m_.hubs) ids[h.name] = t.add_node(h.name, net::node_kind::hub);
     for (const auto& s : m_.stations) ids[s.name] = t.add_node(s.name, net::node_kind::host);
     std::map<std::string, std::size_t> link_index;
+    std::set<std::string> channel_links;
     for (std::size_t i = 0; i < m_.links.size(); ++i) {
       const auto& l = m_.links[i];
       const auto a = ids.find(l.a.device), b = ids.find(l.b.device);
       if (a == ids.end() || b == ids.end() || l.name.empty()) return;  // already an error
+      // A port-channel is one logical port [VS67]: its member links count once, as the
+      // link of the channel's first member.
+      const auto channel_of = [&](const port_ref& r) -> std::optional<std::pair<std::string, std::size_t>> {
+        const switch_spec* sw = find_switch(r.device);
+        if (sw == nullptr) return std::nullopt;
+        for (std::size_t c = 0; c < sw->channels.size(); ++c) {
+          const auto& mem = sw->channels[c].members;
+          if (std::find(mem.begin(), mem.end(), r.port) != mem.end()) return std::pair{r.device, c};
+        }
+        return std::nullopt;
+      };
+      const auto ca = channel_of(l.a), cb = channel_of(l.b);
+      if (ca || cb) {
+        const std::string key = fmt::format("{}#{}|{}#{}", ca ? ca->first : l.a.device, ca ? ca->second : l.a.port,
+                                            cb ? cb->first : l.b.device, cb ? cb->second : l.b.port);
+        if (!channel_links.insert(key).second) continue;
+      }
       try {
         t.add_link(a->second, l.a.port, b->second, l.b.port, true, l.name);
       } catch (const net::topology_error&) {
@@ -1092,6 +1120,8 @@ class model_reader {
                              loop->describe(t)));
     }
   }
+
+  const std::vector<diagnostic>& out_errors() const { return c_.diagnostics(); }
 
   checker& c_;
   scenario_model& m_;
