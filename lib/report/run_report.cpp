@@ -200,13 +200,8 @@ std::string human_summary(const scenario::world& w, const run_info& info,
                                 w.sim().events_run());
   const auto tl = w.timeline();
   out += fmt::format("\nTimeline ({} events)\n", tl.size());
-  // Flaps can number thousands in a storm: show the first few per switch, count the rest.
-  std::size_t shown = 0, flaps = 0, hidden = 0;
+  std::size_t shown = 0, hidden = 0;
   for (const auto& e : tl) {
-    if (e.what == "mac_flap" && ++flaps > 5) {
-      ++hidden;
-      continue;
-    }
     if (shown == max_timeline) {
       ++hidden;
       continue;

@@ -1012,6 +1012,10 @@ class model_reader {
       if (auto d = c_.duration(j, p, "after")) e.after = *d;
       if (j.contains("at") == j.contains("by")) c_.error(p, "give exactly one of \"at\" (state at a time) and \"by\" (entered by a time)");
       if (j.contains("after") && !j.contains("by")) c_.error(p + "/after", "\"after\" goes with \"by\"");
+      if (j.contains("by") && sw != nullptr && sw->cfg.stp == net::stp_mode::none) {
+        c_.error(p + "/by", fmt::format("\"by\" times a spanning tree transition; switch \"{}\" runs none (use \"at\")",
+                                        e.target));
+      }
     } else if (t == "mac_flaps") {
       e.kind = expectation_kind::mac_flaps;
       c_.object(j, p, {"name", "type", "switch", "op", "value"}, {"switch", "op", "value"});

@@ -206,6 +206,8 @@ station_id world::add_station(const station_spec& s) {
   }
   const auto id = static_cast<station_id>(stations_.size());
   stations_.push_back({s.name, nic, {}});
+  if (station_of_nic_.size() <= nic) station_of_nic_.resize(nic + 1, 0);
+  station_of_nic_[nic] = id;
   devices_.push_back({s.name, {device_kind::station, id}});
   return id;
 }
@@ -449,13 +451,7 @@ void world::on_station_arrival(void* ctx, kernel::simulator&, const kernel::even
   if (!a.frame) return;
   const dev::frame_ref f = w.nics_.receive(a.device, std::move(a.frame));
   if (!f) return;
-  // The station is found by its NIC: stations are added with consecutive NIC ids here.
-  for (station_id s = 0; s < w.stations_.size(); ++s) {
-    if (w.stations_[s].nic == a.device) {
-      w.station_receive(s, f);
-      return;
-    }
-  }
+  w.station_receive(w.station_of_nic_[a.device], f);
 }
 
 void world::station_receive(station_id s, const dev::frame_ref& f) {
@@ -662,8 +658,25 @@ std::vector<timeline_entry> world::timeline() const {
     out.push_back(e);
     rank.push_back(e.source == "timeline" ? 0 : 2);
   }
+  // A loop makes flaps by the thousand: list the first few of each switch, then one line.
+  std::vector<std::uint64_t> flaps(switches_.size(), 0);
+  std::vector<sim_time> last_flap(switches_.size());
   for (const auto& e : switches_.events()) {
-    out.push_back({e.at, "switch", std::string(event_name(e.what)), switches_.to_string(e)});
+    if (e.what == net::switch_event::kind::mac_flap && ++flaps[e.sw] > timeline_flaps_per_switch) {
+      last_flap[e.sw] = e.at;
+      continue;
+    }
+    std::string line = switches_.to_string(e);
+    const std::string stamp = e.at.to_string() + " ";
+    if (line.starts_with(stamp)) line.erase(0, stamp.size());  // the entry has the time already
+    out.push_back({e.at, "switch", std::string(event_name(e.what)), std::move(line)});
+    rank.push_back(1);
+  }
+  for (net::switch_id sw = 0; sw < flaps.size(); ++sw) {
+    if (flaps[sw] <= timeline_flaps_per_switch) continue;
+    out.push_back({last_flap[sw], "switch", "mac_flaps_not_listed",
+                   fmt::format("{}: {} more MAC flaps up to {} (counted in its mac_flaps counter)", switches_.name(sw),
+                               flaps[sw] - timeline_flaps_per_switch, last_flap[sw])});
     rank.push_back(1);
   }
   for (const auto& p : probes_) {

@@ -41,14 +41,7 @@ void triangle(scenario::world& w, net::stp_mode mode) {
   w.add_link({"sw2-sw3", {"sw2", 1}, {"sw3", 1}, c});
   w.add_link({"h1-sw1", {"h1", 0}, {"sw1", 3}, {}});
   w.add_link({"h3-sw3", {"h3", 0}, {"sw3", 3}, {}});
-  scenario::probe_spec p;
-  p.name = "h3-to-h1";
-  p.from = "h3";
-  p.to = "h1";
-  p.interval = 10_ms;
-  p.start = 35_s;
-  p.stop = 85_s;
-  w.add_probe(p);
+  w.add_probe({"h3-to-h1", "h3", "h1", std::nullopt, std::nullopt, 10_ms, 35_s, 85_s, 64});
   scenario::action_spec cut;
   cut.at = 40_s;
   cut.kind = scenario::action_kind::link_down;
@@ -192,4 +185,27 @@ TEST_CASE("report: the same seed gives the same bytes") {
   CHECK(a == once());
   CHECK(a.find("\"seed\": 7") != std::string::npos);
   CHECK(a.find("\"in_flight\"") != std::string::npos);
+}
+
+TEST_CASE("trace: one line per delivery, action and state change") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  {
+    scenario::world w(1);
+    w.set_trace(f);
+    triangle(w, net::stp_mode::stp);
+    w.run_until(40_s + 2_ms);
+  }
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  CHECK(text.find("0s stp sw1 port 0: disabled=>listening\n") != std::string::npos);
+  CHECK(text.find("40s timeline link sw1-sw3 carrier down\n") != std::string::npos);
+  CHECK(text.find("40.001s stp sw3 port 1: blocking=>listening\n") != std::string::npos);
+  // Probe frames at 35 s: h3 -> sw3, type 0x88b6.
+  CHECK(text.find("35.000001204s deliver h3-sw3 from a len 64 02:00:00:00:00:03 > 02:00:00:00:00:01 type 0x88b6\n") !=
+        std::string::npos);
 }

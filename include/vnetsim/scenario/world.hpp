@@ -61,6 +61,9 @@ inline constexpr std::uint16_t probe_ether_type = 0x88b6;
 /// Payload tag of probe frames ("VNSP").
 inline constexpr std::uint32_t probe_magic = 0x564e'5350;
 
+/// MAC flaps of one switch listed in the timeline; the rest are summed in one entry.
+inline constexpr std::uint64_t timeline_flaps_per_switch = 20;
+
 /// What the receiving station measured for one probe.
 struct probe_stats {
   std::uint64_t sent = 0;         ///< handed to the NIC and accepted
@@ -185,7 +188,8 @@ class world {
   /// Every link's direction counters summed.
   frame_accounting accounting() const;
   /// Actions, switch events, sampled port-state transitions and probe gaps, in time order
-  /// (ties in the order: timeline, switch, stp, probe; then by insertion).
+  /// (ties in the order: timeline, switch, stp, probe; then by insertion). Past
+  /// timeline_flaps_per_switch MAC flaps of a switch, one entry counts the rest.
   std::vector<timeline_entry> timeline() const;
 
  private:
@@ -254,6 +258,7 @@ class world {
 
   std::vector<std::pair<std::string, device>> devices_;  // by name, in order of addition
   std::vector<station> stations_;
+  std::vector<station_id> station_of_nic_;  // NIC id -> station, for the arrival handler
   std::vector<probe> probes_;
   std::vector<link_spec> link_specs_;
   std::vector<action_spec> actions_;
