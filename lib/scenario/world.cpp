@@ -171,7 +171,7 @@ net::switch_id world::add_switch(const switch_spec& s) {
   }
   devices_.push_back({s.cfg.name, {device_kind::switch_, id}});
   if (s.cfg.stp != net::stp_mode::none) {
-    for (net::port_no p = 0; p < s.cfg.ports; ++p) watched_.push_back({id, p, port_state(id, p)});
+    for (net::port_no p = 0; p < s.cfg.ports; ++p) watched_.push_back({id, p, port_state_code(id, p)});
     if (!observing_) {
       observing_ = true;
       sim_.schedule_at(sim_.now(), [this](kernel::simulator&) { observe(); });
@@ -559,21 +559,39 @@ void world::on_tap(void* ctx, std::uint32_t link, dev::link_side from, sim_time 
 
 // --- observation -------------------------------------------------------------------------
 
+namespace {
+/// Port states as small codes, so that sampling compares integers: 802.1D states, then
+/// RSTP states (offset 8), then a port without a spanning tree (offset 16: up / down).
+constexpr std::uint8_t rstp_code = 8, plain_code = 16;
+}  // namespace
+
+std::uint8_t world::port_state_code(net::switch_id sw, net::port_no port) const {
+  if (const auto* e = switches_.stp_engine(sw)) return static_cast<std::uint8_t>(e->state(port));
+  if (const auto* e = switches_.rstp_engine(sw)) return static_cast<std::uint8_t>(rstp_code + static_cast<std::uint8_t>(e->state(port)));
+  return switches_.port_up(sw, port) ? plain_code : plain_code + 1;
+}
+
+std::string world::state_name(std::uint8_t code) {
+  if (code < rstp_code) return lower(stp::to_string(static_cast<stp::port_state>(code)));
+  if (code < plain_code) return lower(rstp::to_string(static_cast<rstp::port_state>(code - rstp_code)));
+  return code == plain_code ? "forwarding" : "disabled";
+}
+
 std::string world::port_state(net::switch_id sw, net::port_no port) const {
-  if (const auto* e = switches_.stp_engine(sw)) return lower(stp::to_string(e->state(port)));
-  if (const auto* e = switches_.rstp_engine(sw)) return lower(rstp::to_string(e->state(port)));
-  return switches_.port_up(sw, port) ? "forwarding" : "disabled";
+  return state_name(port_state_code(sw, port));
 }
 
 void world::observe() {
   for (auto& w : watched_) {
-    std::string now_state = port_state(w.sw, w.port);
-    if (now_state != w.state) {
-      const std::string detail =
-          fmt::format("{} port {}: {}=>{}", switches_.name(w.sw), w.port, w.state, now_state);
+    const std::uint8_t now_state = port_state_code(w.sw, w.port);
+    if (now_state != w.state) [[unlikely]] {
+      // A powered-off switch has no engine: its ports read "disabled" under another code.
+      const std::string from = state_name(w.state), to = state_name(now_state);
+      w.state = now_state;
+      if (from == to) continue;
+      const std::string detail = fmt::format("{} port {}: {}=>{}", switches_.name(w.sw), w.port, from, to);
       log_.push_back({sim_.now(), "stp", "port_state", detail});
       if (trace_ != nullptr) trace_line(fmt::format("{} stp {}", sim_.now(), detail));
-      w.state = std::move(now_state);
     }
   }
   sim_.schedule_in(observe_interval_, [this](kernel::simulator&) { observe(); });

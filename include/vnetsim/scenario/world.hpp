@@ -144,7 +144,8 @@ class world {
   /// Captures both directions of a link into `dir`/c.file (created now).
   void capture(const capture_spec& c, const std::filesystem::path& dir);
   /// Writes every frame delivery, timeline action and port state change to `out` as it
-  /// happens (one line each). The caller keeps `out` open for the run.
+  /// happens (one line each). The caller keeps `out` open for the run. For debugging: each
+  /// line is formatted (allocates), unlike the untraced frame path.
   void set_trace(std::FILE* out);
   void expect(const expectation_spec& e);
 
@@ -215,7 +216,7 @@ class world {
   struct watched_port {
     net::switch_id sw;
     net::port_no port;
-    std::string state;
+    std::uint8_t state;  // port_state_code
   };
   struct pending_check {
     std::size_t expectation;
@@ -236,6 +237,8 @@ class world {
   void station_receive(station_id s, const dev::frame_ref& f);
   void run_action(std::size_t index);
   void observe();
+  std::uint8_t port_state_code(net::switch_id sw, net::port_no port) const;
+  static std::string state_name(std::uint8_t code);
   void check_at(std::size_t index);
   void install_tap(dev::link_id id);
   const device& find_device(std::string_view name, std::string_view what) const;
