@@ -1,6 +1,11 @@
 # Runs one `simulate` command line and checks its exit status (and optionally its output).
 # -DSIMULATE=<exe> -DARGS=<arguments separated by |> -DEXPECT=<status> [-DSTDIN=<file>] [-DMATCH=<regex on stdout+stderr>]
+# [-DEXISTS=<files separated by |>: each must exist afterwards, removed before the run]
 string(REPLACE "|" ";" ARGS "${ARGS}")
+if(DEFINED EXISTS)
+  string(REPLACE "|" ";" EXISTS "${EXISTS}")
+  file(REMOVE ${EXISTS})
+endif()
 if(DEFINED STDIN)
   execute_process(COMMAND ${SIMULATE} ${ARGS} INPUT_FILE ${STDIN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 else()
@@ -12,3 +17,8 @@ endif()
 if(DEFINED MATCH AND NOT "${out}${err}" MATCHES "${MATCH}")
   message(FATAL_ERROR "simulate ${ARGS}: output does not match '${MATCH}'\nstdout:\n${out}\nstderr:\n${err}")
 endif()
+foreach(f IN LISTS EXISTS)
+  if(NOT EXISTS "${f}")
+    message(FATAL_ERROR "simulate ${ARGS}: ${f} was not written")
+  endif()
+endforeach()
