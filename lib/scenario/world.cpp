@@ -71,6 +71,8 @@ constexpr std::size_t probe_magic_off = 0, probe_id_off = 4, probe_seq_off = 8, 
 constexpr std::size_t probe_fields_len = 24;
 constexpr std::size_t eth_header_len = 14;
 constexpr std::uint16_t tpid_8021q = 0x8100;  // IEEE 802.1Q-2018 9.5, Table 9-1
+/// The Bridge Group Address BPDUs go to (802.1D-2004 7.12.3, Table 7-9).
+constexpr wire::mac_address stp_group = wire::mac_address::from_u64(0x0180'c200'0000ULL);
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -247,8 +249,13 @@ dev::link_id world::add_link(const link_spec& l) {
     throw scenario_error(fmt::format("{}: {}", what, e.what()));
   }
   link_specs_.push_back(l);
-  taps_.push_back(std::make_unique<tap>(tap{this, id, nullptr}));
-  if (trace_ != nullptr) install_tap(id);
+  const auto runs_stp = [&](const device& d) {
+    return d.kind == device_kind::switch_ &&
+           (switches_.stp_engine(d.id) != nullptr || switches_.rstp_engine(d.id) != nullptr);
+  };
+  const bool bpdu_watch = runs_stp(a) || runs_stp(b);
+  taps_.push_back(std::make_unique<tap>(tap{this, id, nullptr, bpdu_watch}));
+  if (trace_ != nullptr || bpdu_watch) install_tap(id);
   return id;
 }
 
@@ -352,6 +359,7 @@ void world::run_action(std::size_t index) {
   }
   log_.push_back({sim_.now(), "timeline", std::string(to_string(a.kind)), detail});
   if (trace_ != nullptr) trace_line(fmt::format("{} timeline {}", sim_.now(), detail));
+  observe_soon();  // carrier and power changes reach the engines in events at this time
 }
 
 void world::install_tap(dev::link_id id) {
@@ -546,6 +554,9 @@ void world::on_tap(void* ctx, std::uint32_t link, dev::link_side from, sim_time 
   auto& t = *static_cast<tap*>(ctx);
   if (t.pcap != nullptr) t.pcap->write(at, frame);
   world& w = *t.w;
+  // A BPDU (to the Bridge Group Address 01-80-C2-00-00-00, 802.1D-2004 7.12.3) may change
+  // port states when the receiving switch runs it: look right after that event.
+  if (t.bpdu_watch && frame.size() >= 6 && wire::mac_address::read(frame.cdata(), 0) == stp_group) w.observe_soon();
   if (w.trace_ != nullptr) {
     const auto b = frame.cdata();
     std::string line = fmt::format("{} deliver {} from {} len {}", at, w.links_.name(link), side_name(from), b.size());
@@ -581,7 +592,7 @@ std::string world::port_state(net::switch_id sw, net::port_no port) const {
   return state_name(port_state_code(sw, port));
 }
 
-void world::observe() {
+void world::sample() {
   for (auto& w : watched_) {
     const std::uint8_t now_state = port_state_code(w.sw, w.port);
     if (now_state != w.state) [[unlikely]] {
@@ -594,6 +605,54 @@ void world::observe() {
       if (trace_ != nullptr) trace_line(fmt::format("{} stp {}", sim_.now(), detail));
     }
   }
+}
+
+std::optional<sim_time> world::next_engine_deadline() const {
+  std::optional<sim_time> next;
+  for (net::switch_id sw = 0; sw < switches_.size(); ++sw) {
+    std::optional<sim_time> d;
+    if (const auto* e = switches_.stp_engine(sw)) d = e->next_deadline();
+    else if (const auto* r = switches_.rstp_engine(sw)) d = r->next_deadline();
+    if (d && (!next || *d < *next)) next = d;
+  }
+  return next;
+}
+
+void world::arm_deadline_watch() {
+  const auto next = next_engine_deadline();
+  if (!next || *next < sim_.now()) return;
+  if (sim_.pending(deadline_watch_) && deadline_watch_at_ == *next) return;
+  sim_.cancel(deadline_watch_);
+  deadline_watch_at_ = *next;
+  deadline_watch_ = sim_.schedule_at(*next, [this](kernel::simulator&) { on_deadline_watch(); });
+}
+
+void world::on_deadline_watch() {
+  // The switch's timer event for this deadline normally runs first (it was scheduled
+  // earlier); if it was rescheduled after ours, it is still pending at this time: look
+  // again once, after it.
+  if (!deadline_retry_ && next_engine_deadline() == sim_.now()) {
+    deadline_retry_ = true;
+    deadline_watch_ = sim_.schedule_at(sim_.now(), [this](kernel::simulator&) { on_deadline_watch(); });
+    return;
+  }
+  deadline_retry_ = false;
+  sample();
+  arm_deadline_watch();
+}
+
+void world::observe_soon() {
+  if (watched_.empty() || (sim_.pending(soon_watch_) && soon_at_ == sim_.now())) return;
+  soon_at_ = sim_.now();
+  soon_watch_ = sim_.schedule_at(sim_.now(), [this](kernel::simulator&) {
+    sample();
+    arm_deadline_watch();
+  });
+}
+
+void world::observe() {
+  sample();
+  arm_deadline_watch();
   sim_.schedule_in(observe_interval_, [this](kernel::simulator&) { observe(); });
 }
 
@@ -756,7 +815,7 @@ std::vector<expectation_result> world::evaluate() const {
           }
           if (!entered && state_at_after == e.state) entered = e.after;
           if (entered) {
-            r.measured = fmt::format("{} at {} (sampled every {})", e.state, *entered, observe_interval_);
+            r.measured = fmt::format("{} at {}", e.state, *entered);
             r.pass = *entered <= *e.by;
           } else {
             r.measured = fmt::format("not {} at the end", e.state);

@@ -117,7 +117,7 @@ TEST_CASE("builder: expectations report the measured value next to the bound") {
   CHECK(r[0].measured == "30.010006704s");
   CHECK(r[0].bound == "<= 5s");
   CHECK(r[1].pass);
-  CHECK(r[1].measured == "forwarding at 70s (sampled every 0.001s)");
+  CHECK(r[1].measured == "forwarding at 70s");
 }
 
 TEST_CASE("builder: misuse names the thing and the rule") {
@@ -204,7 +204,7 @@ TEST_CASE("trace: one line per delivery, action and state change") {
   std::fclose(f);
   CHECK(text.find("0s stp sw1 port 0: disabled=>listening\n") != std::string::npos);
   CHECK(text.find("40s timeline link sw1-sw3 carrier down\n") != std::string::npos);
-  CHECK(text.find("40.001s stp sw3 port 1: blocking=>listening\n") != std::string::npos);
+  CHECK(text.find("40s stp sw3 port 1: blocking=>listening\n") != std::string::npos);
   // Probe frames at 35 s: h3 -> sw3, type 0x88b6.
   CHECK(text.find("35.000001204s deliver h3-sw3 from a len 64 02:00:00:00:00:03 > 02:00:00:00:00:01 type 0x88b6\n") !=
         std::string::npos);

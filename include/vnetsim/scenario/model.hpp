@@ -158,7 +158,7 @@ struct scenario_model {
   std::string description;
   std::uint64_t seed = 1;
   sim_time duration = sim_time::from_s(60);
-  /// Resolution of the spanning tree port-state watch (see world.hpp).
+  /// Fallback period of the spanning tree port-state watch (see world.hpp).
   sim_time observe_interval = sim_time::from_ms(1);
   std::vector<switch_spec> switches;
   std::vector<hub_spec> hubs;

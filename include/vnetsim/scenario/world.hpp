@@ -16,11 +16,14 @@
 /// (a bitmap sized when the probe is added).
 ///
 /// Spanning tree port states: net::switch_set does not log STP/RSTP state transitions, so
-/// the world samples every STP/RSTP port's state each `observe_interval` (default 1 ms) and
-/// records a transition at the first sample that shows it: transition times in the timeline
-/// are exact to within one interval (later by at most that much). "state at t" expectations
-/// read the engine at t exactly.
-///
+/// the world looks at every STP/RSTP port's state where a transition can happen: right after
+/// each engine deadline (the earliest next_deadline() of all engines), right after each BPDU
+/// delivered to a switch that runs one (a link tap), right after each timeline action, and
+/// every `observe_interval` (default 1 ms) as a fallback for what these miss (a switch's own
+/// carrier-detection delay). Transitions are logged at the time they were seen: exact for
+/// timer, BPDU and action driven changes, otherwise later by at most the interval.
+/// "state at t" expectations read the engine at t exactly.
+
 /// Errors in building (unknown names, a port that already has a link, a bad configuration
 /// from a lower layer) throw scenario::scenario_error naming the thing and the rule.
 
@@ -124,7 +127,7 @@ struct expectation_result {
 
 class world {
  public:
-  /// `observe_interval`: the spanning tree port-state sampling period (see the file comment).
+  /// `observe_interval`: the fallback period of the port-state watch (see the file comment).
   explicit world(std::uint64_t seed = 1, sim_time observe_interval = sim_time::from_ms(1));
   ~world();
   world(const world&) = delete;
@@ -212,6 +215,7 @@ class world {
     world* w = nullptr;
     dev::link_id link = 0;
     report::pcap_writer* pcap = nullptr;
+    bool bpdu_watch = false;  // an end runs STP/RSTP: observe port states after BPDUs
   };
   struct watched_port {
     net::switch_id sw;
@@ -237,6 +241,11 @@ class world {
   void station_receive(station_id s, const dev::frame_ref& f);
   void run_action(std::size_t index);
   void observe();
+  void sample();
+  void observe_soon();
+  void arm_deadline_watch();
+  void on_deadline_watch();
+  std::optional<sim_time> next_engine_deadline() const;
   std::uint8_t port_state_code(net::switch_id sw, net::port_no port) const;
   static std::string state_name(std::uint8_t code);
   void check_at(std::size_t index);
@@ -258,6 +267,11 @@ class world {
   kernel::event_kind probe_kind_ = 0;
   sim_time observe_interval_;
   bool observing_ = false;
+  kernel::event_handle deadline_watch_{};
+  sim_time deadline_watch_at_;
+  bool deadline_retry_ = false;
+  kernel::event_handle soon_watch_{};
+  sim_time soon_at_;
 
   std::vector<std::pair<std::string, device>> devices_;  // by name, in order of addition
   std::vector<station> stations_;
