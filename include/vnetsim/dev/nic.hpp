@@ -171,6 +171,8 @@ class nic_set {
   std::string_view name(nic_id id) const { return at(id).name; }
   std::optional<nic_id> find(std::string_view name) const noexcept;
   std::size_t size() const noexcept { return nics_.size(); }
+  /// The links the NICs are attached to (for an owner's arrival handler: take_arrival).
+  link_set& links() const noexcept { return *links_; }
 
  private:
   struct nic {

@@ -1,0 +1,87 @@
+// End-to-end UDP flow cost (issue 6 "Benchmarks": frames per wall second through host,
+// link and switch): endpoint -> nic -> 10 GbE link -> switch -> 10 GbE link -> nic ->
+// endpoint. Each iteration runs the simulator for 1 ms of simulated time; items are the
+// frames the receiving endpoint's flow accounting delivered in it, so items_per_second
+// is delivered frames per wall second, everything included (flow send event, UDP/IPv4/
+// Ethernet headers, checksum requests and the NIC filling them, two link hops with their
+// arrival events, the switch, the receive path with sequence and latency accounting).
+#include <benchmark/benchmark.h>
+
+#include "vnetsim/dev/link.hpp"
+#include "vnetsim/dev/nic.hpp"
+#include "vnetsim/net/switch.hpp"
+#include "vnetsim/traffic/endpoint.hpp"
+
+using namespace vnetsim;
+using namespace vnetsim::literals;
+
+namespace {
+
+struct bench_world {
+  kernel::simulator sim;
+  kernel::rng_streams streams{1};
+  dev::frame_pool pool;
+  dev::link_set links{sim, streams};
+  dev::nic_set nics{sim, pool, links};
+  net::switch_set sws{sim, links, pool};
+  traffic::endpoint_set eps{sim, pool, streams};
+  traffic::flow_id flow = 0;
+
+  bench_world(std::uint64_t pps, traffic::arrival_process process, std::uint32_t payload) {
+    net::switch_config sc;
+    sc.name = "sw";
+    sc.ports = 2;
+    const auto sw = sws.add(sc);
+    dev::link_config lc;
+    lc.bandwidth_bps = 10'000'000'000;
+    for (std::uint32_t i = 0; i < 2; ++i) {
+      traffic::endpoint_config c;
+      c.name = fmt::format("ep{}", i);
+      c.mac = wire::mac_address::from_u64(0x0050'5600'1000ULL + i);
+      c.ip = wire::ipv4_address{10, 0, 0, static_cast<std::uint8_t>(i + 1)};
+      const auto ep = eps.add(c);
+      dev::nic_config nc;
+      nc.mac = c.mac;
+      nc.speed_bps = lc.bandwidth_bps;
+      const auto nic = nics.add(c.name, nc);
+      eps.attach_nic(ep, nics, nic);
+      const auto link = links.add(c.name, lc, eps.nic_endpoint(nic), sws.endpoint(sw, static_cast<net::port_no>(i)));
+      nics.attach(nic, link, dev::link_side::a);
+      sws.attach(sw, static_cast<net::port_no>(i), link, dev::link_side::b);
+    }
+    traffic::udp_flow_config f;
+    f.name = "f";
+    f.src = 0;
+    f.dst = wire::ipv4_address{10, 0, 0, 2};
+    f.src_port = 40000;
+    f.dst_port = 5001;
+    f.payload_len = payload;
+    f.rate_pps = pps;
+    f.process = process;
+    f.stop = 120_s;  // far beyond what an iteration count reaches
+    flow = eps.add_udp_flow(f);
+    sim.reserve(1 << 12);
+    sim.run_for(10_ms);  // ARP, pool slabs, rings
+  }
+};
+
+void run(benchmark::State& state, traffic::arrival_process process) {
+  const auto pps = static_cast<std::uint64_t>(state.range(0));
+  const auto payload = static_cast<std::uint32_t>(state.range(1));
+  bench_world w(pps, process, payload);
+  std::uint64_t before = w.eps.flow_stats(w.flow).delivered;
+  for (auto _ : state) w.sim.run_for(1_ms);
+  const auto& s = w.eps.flow_stats(w.flow);
+  state.SetItemsProcessed(static_cast<std::int64_t>(s.delivered - before));
+  state.counters["lost"] = static_cast<double>(s.lost);
+  state.counters["sim_ms"] = static_cast<double>(w.sim.now().ns()) / 1e6;
+}
+
+void bm_udp_flow_constant(benchmark::State& state) { run(state, traffic::arrival_process::constant); }
+void bm_udp_flow_poisson(benchmark::State& state) { run(state, traffic::arrival_process::poisson); }
+
+}  // namespace
+
+// Args: packets per second, UDP payload bytes.
+BENCHMARK(bm_udp_flow_constant)->Args({1'000'000, 64})->Args({500'000, 1400})->Unit(benchmark::kMicrosecond);
+BENCHMARK(bm_udp_flow_poisson)->Args({1'000'000, 64})->Unit(benchmark::kMicrosecond);
