@@ -162,6 +162,59 @@ std::string json_report(const scenario::world& w, const run_info& info,
   }
   doc["probes"] = std::move(probes);
 
+  const auto& eps = w.endpoints();
+  ojson endpoints = ojson::array();
+  for (traffic::endpoint_id e = 0; e < eps.size(); ++e) {
+    const auto& c = eps.counters(e);
+    endpoints.push_back(ojson{{"name", std::string(eps.name(e))},
+                              {"ip", eps.config(e).ip.to_string()},
+                              {"arpOutRequests", c.arpOutRequests},
+                              {"arpOutReplies", c.arpOutReplies},
+                              {"arp_timeouts", c.arp_timeouts},
+                              {"ipInReceives", c.ipInReceives},
+                              {"ipInDelivers", c.ipInDelivers},
+                              {"ipOutRequests", c.ipOutRequests},
+                              {"ipOutNoRoutes", c.ipOutNoRoutes}});
+  }
+  doc["endpoints"] = std::move(endpoints);
+  ojson flows = ojson::array();
+  for (traffic::flow_id f = 0; f < eps.flow_count(); ++f) {
+    const auto& s = eps.flow_stats(f);
+    flows.push_back(ojson{{"name", std::string(eps.flow_name(f))},
+                          {"sent", s.sent},
+                          {"delivered", s.delivered},
+                          {"lost", s.lost},
+                          {"in_flight", s.in_flight},
+                          {"duplicated", s.duplicated},
+                          {"reordered", s.reordered},
+                          {"longest_gap", s.longest_gap.to_string()},
+                          {"longest_gap_from", s.gap_start.to_string()},
+                          {"longest_gap_to", s.gap_end.to_string()},
+                          {"latency_min", s.latency_min.to_string()},
+                          {"latency_p50", s.latency_p50.to_string()},
+                          {"latency_p90", s.latency_p90.to_string()},
+                          {"latency_p99", s.latency_p99.to_string()},
+                          {"latency_max", s.latency_max.to_string()}});
+  }
+  doc["flows"] = std::move(flows);
+  ojson pings = ojson::array();
+  for (traffic::ping_id p = 0; p < eps.ping_count(); ++p) {
+    ojson probes_j = ojson::array();
+    std::uint64_t replied = 0;
+    for (const auto& pr : eps.ping_results(p)) {
+      if (pr.status == traffic::probe_status::replied) ++replied;
+      probes_j.push_back(ojson{{"seq", pr.seq},
+                               {"status", std::string(traffic::to_string(pr.status))},
+                               {"sent", pr.sent.to_string()},
+                               {"rtt", pr.rtt.to_string()}});
+    }
+    pings.push_back(ojson{{"name", std::string(eps.ping_name(p))},
+                          {"replied", replied},
+                          {"lost", w.ping_lost(p)},
+                          {"probes", std::move(probes_j)}});
+  }
+  doc["pings"] = std::move(pings);
+
   const auto a = w.accounting();
   doc["frame_accounting"] = ojson{
       {"rule", "sent = delivered + lost_carrier + lost_black_hole + lost_random + fcs_errors + in_flight"},
@@ -220,6 +273,24 @@ std::string human_summary(const scenario::world& w, const run_info& info,
                          w.probe_config(p).name, s.sent, s.unique, s.lost(), s.duplicates, s.reordered,
                          s.max_gap.to_string(), s.latency_min.to_string(), mean_latency(s).to_string(),
                          s.latency_max.to_string());
+    }
+  }
+  const auto& eps = w.endpoints();
+  if (eps.flow_count() > 0) {
+    out += fmt::format("\nUDP flows\n  {:<14} {:>8} {:>9} {:>7} {:>6} {:>6} {:>14} {:>12} {:>12} {:>12}\n", "name", "sent",
+                       "delivered", "lost", "dup", "reord", "longest gap", "lat p50", "lat p99", "lat max");
+    for (traffic::flow_id f = 0; f < eps.flow_count(); ++f) {
+      const auto& s = eps.flow_stats(f);
+      out += fmt::format("  {:<14} {:>8} {:>9} {:>7} {:>6} {:>6} {:>14} {:>12} {:>12} {:>12}\n", eps.flow_name(f), s.sent,
+                         s.delivered, s.lost, s.duplicated, s.reordered, s.longest_gap.to_string(),
+                         s.latency_p50.to_string(), s.latency_p99.to_string(), s.latency_max.to_string());
+    }
+  }
+  if (eps.ping_count() > 0) {
+    out += "\nPings\n";
+    for (traffic::ping_id p = 0; p < eps.ping_count(); ++p) {
+      const auto probes = eps.ping_results(p);
+      out += fmt::format("  {:<14} {} probes, {} without a reply\n", eps.ping_name(p), probes.size(), w.ping_lost(p));
     }
   }
   const auto a = w.accounting();

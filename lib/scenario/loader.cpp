@@ -483,19 +483,22 @@ class model_reader {
       if (*d <= sim_time::zero()) c_.error("/observe_interval", "must be positive");
       else m_.observe_interval = *d;
     }
-    for (const char* k : {"settings", "hosts", "endpoints", "flows", "pings"}) {
+    for (const char* k : {"settings", "hosts"}) {
       if (root.contains(k)) {
         c_.error(std::string("/") + k,
-                 fmt::format("\"{}\" is part of the format but not supported yet by this build (the host and "
-                             "traffic layers are not merged)",
+                 fmt::format("\"{}\" is part of the format but not supported yet by this build (the host "
+                             "layer is not wired into the scenario builder yet)",
                              k));
       }
     }
     each(root, "switches", [&](const json& j, const std::string& p) { read_switch(j, p); });
     each(root, "hubs", [&](const json& j, const std::string& p) { read_hub(j, p); });
     each(root, "stations", [&](const json& j, const std::string& p) { read_station(j, p); });
+    each(root, "endpoints", [&](const json& j, const std::string& p) { read_endpoint(j, p); });
     each(root, "links", [&](const json& j, const std::string& p) { read_link(j, p); });
     each(root, "probes", [&](const json& j, const std::string& p) { read_probe(j, p); });
+    each(root, "flows", [&](const json& j, const std::string& p) { read_flow(j, p); });
+    each(root, "pings", [&](const json& j, const std::string& p) { read_ping(j, p); });
     each(root, "timeline", [&](const json& j, const std::string& p) { read_action(j, p); });
     each(root, "captures", [&](const json& j, const std::string& p) { read_capture(j, p); });
     each(root, "expectations", [&](const json& j, const std::string& p) { read_expectation(j, p); });
@@ -731,6 +734,104 @@ class model_reader {
     m_.stations.push_back(std::move(s));
   }
 
+  void read_endpoint(const json& j, const std::string& p) {
+    if (!c_.object(j, p, {"name", "mac", "ip", "gateway", "vlan", "speed"}, {"name", "mac", "ip"})) return;
+    endpoint_spec e;
+    if (auto n = c_.name(j, p, "name")) {
+      e.cfg.name = *n;
+      device_name(*n, p + "/name", 'e');
+      endpoint_names_.insert(*n);
+    }
+    if (auto m = c_.mac(j, p, "mac")) {
+      if (m->is_multicast()) c_.error(p + "/mac", fmt::format("{} is a group address; an endpoint needs a unicast MAC", *m));
+      e.cfg.mac = e.nic.mac = *m;
+      note_mac(*m, p + "/mac");
+    }
+    if (auto s = c_.string(j, p, "ip")) {
+      // "a.b.c.d/len" (RFC 4632 3.1 prefix notation).
+      const auto slash = s->find('/');
+      const auto ip = wire::ipv4_address::parse(s->substr(0, slash));
+      int len = -1;
+      if (slash != std::string::npos && slash + 1 < s->size() && s->size() - slash <= 3) {
+        len = 0;
+        for (char ch : s->substr(slash + 1)) len = (ch >= '0' && ch <= '9') ? len * 10 + (ch - '0') : 99;
+      }
+      if (!ip || len < 0 || len > 32) {
+        c_.error(p + "/ip", fmt::format("\"{}\" is not an IPv4 address with a prefix length (10.0.0.1/24)", *s));
+      } else {
+        e.cfg.ip = *ip;
+        e.cfg.prefix_len = static_cast<unsigned>(len);
+        if (!ips_.emplace(*ip, p + "/ip").second) c_.error(p + "/ip", fmt::format("duplicate IPv4 address {}", s->substr(0, slash)));
+        endpoint_ips_[e.cfg.name] = *ip;
+      }
+    }
+    if (auto s = c_.string(j, p, "gateway")) {
+      const auto gw = wire::ipv4_address::parse(*s);
+      if (!gw) c_.error(p + "/gateway", fmt::format("\"{}\" is not an IPv4 address", *s));
+      else e.cfg.gateway = *gw;
+    }
+    if (auto v = vlan(c_, j, p, "vlan")) e.cfg.vlan_tci = *v;
+    if (auto r = c_.rate(j, p, "speed")) e.nic.speed_bps = *r;
+    m_.endpoints.push_back(std::move(e));
+  }
+
+  void read_flow(const json& j, const std::string& p) {
+    if (!c_.object(j, p, {"name", "from", "to", "src_port", "dst_port", "size", "pps", "process", "start", "stop"},
+                   {"name", "from", "to", "pps"})) {
+      return;
+    }
+    flow_spec f;
+    if (auto n = c_.name(j, p, "name")) {
+      f.name = *n;
+      if (!flows_.insert(*n).second) c_.error(p + "/name", fmt::format("duplicate flow name \"{}\"", *n));
+    }
+    for (const char* k : {"from", "to"}) {
+      if (auto s = c_.string(j, p, k)) {
+        if (!endpoint_names_.contains(*s)) c_.error(p + "/" + k, fmt::format("no endpoint named \"{}\"", *s));
+        (std::string_view(k) == "from" ? f.from : f.to) = *s;
+      }
+    }
+    if (auto v = c_.integer(j, p, "src_port", 1, 65535)) f.src_port = static_cast<std::uint16_t>(*v);
+    if (auto v = c_.integer(j, p, "dst_port", 1, 65535)) f.dst_port = static_cast<std::uint16_t>(*v);
+    // The flow header (sequence and time) needs 24 bytes; 1472 = 1500 MTU - 20 IPv4 - 8 UDP.
+    if (auto v = c_.integer(j, p, "size", 24, 1472)) f.payload = static_cast<std::uint32_t>(*v);
+    if (auto v = c_.integer(j, p, "pps", 1, 100'000'000)) f.rate_pps = static_cast<std::uint64_t>(*v);
+    if (auto s = c_.choice(j, p, "process", {"constant", "poisson"})) {
+      f.process = *s == "poisson" ? traffic::arrival_process::poisson : traffic::arrival_process::constant;
+    }
+    if (auto d = c_.duration(j, p, "start")) f.start = *d;
+    if (auto d = c_.duration(j, p, "stop")) f.stop = *d;
+    if (f.stop <= f.start) c_.error(p + "/stop", fmt::format("stop {} is not after start {}", f.stop, f.start));
+    m_.flows.push_back(std::move(f));
+  }
+
+  void read_ping(const json& j, const std::string& p) {
+    if (!c_.object(j, p, {"name", "from", "to", "start", "interval", "timeout", "count"}, {"name", "from", "to"})) return;
+    ping_spec g;
+    if (auto n = c_.name(j, p, "name")) {
+      g.name = *n;
+      if (!pings_.insert(*n).second) c_.error(p + "/name", fmt::format("duplicate ping name \"{}\"", *n));
+    }
+    for (const char* k : {"from", "to"}) {
+      if (auto s = c_.string(j, p, k)) {
+        if (!endpoint_names_.contains(*s)) c_.error(p + "/" + k, fmt::format("no endpoint named \"{}\"", *s));
+        (std::string_view(k) == "from" ? g.from : g.to) = *s;
+      }
+    }
+    if (auto d = c_.duration(j, p, "start")) g.start = *d;
+    if (auto d = c_.duration(j, p, "interval")) {
+      if (*d <= sim_time::zero()) c_.error(p + "/interval", "must be positive");
+      else g.interval = *d;
+    }
+    if (auto d = c_.duration(j, p, "timeout")) {
+      if (*d <= sim_time::zero()) c_.error(p + "/timeout", "must be positive");
+      else g.timeout = *d;
+    }
+    // The ICMP sequence number is 16 bits (RFC 792).
+    if (auto v = c_.integer(j, p, "count", 1, 65536)) g.count = static_cast<std::uint32_t>(*v);
+    m_.pings.push_back(std::move(g));
+  }
+
   /// "<device>:<port>" or "<station>"; checks the device and the port range.
   std::optional<port_ref> end(const json& j, const std::string& p, std::string_view key) {
     auto s = c_.string(j, p, key);
@@ -741,11 +842,11 @@ class model_reader {
     r.device = s->substr(0, colon);
     const auto dev = devices_.find(r.device);
     if (dev == devices_.end()) {
-      c_.error(ep, fmt::format("no switch, hub or station named \"{}\"", r.device));
+      c_.error(ep, fmt::format("no switch, hub, station or endpoint named \"{}\"", r.device));
       return std::nullopt;
     }
-    if (dev->second == 't') {
-      if (colon != std::string::npos) c_.error(ep, fmt::format("station \"{}\" has one NIC: write \"{}\"", r.device, r.device));
+    if (dev->second == 't' || dev->second == 'e') {
+      if (colon != std::string::npos) c_.error(ep, fmt::format("\"{}\" has one NIC: write \"{}\"", r.device, r.device));
     } else {
       if (colon == std::string::npos) {
         c_.error(ep, fmt::format("\"{}\" needs a port: \"{}:<port>\"", r.device, r.device));
@@ -975,7 +1076,8 @@ class model_reader {
     }
     const auto type = c_.choice(j, p, "type",
                                 {"port_state", "mac_flaps", "frames_lost", "link_counter", "probe_lost",
-                                 "probe_duplicates", "probe_max_gap", "spanning_tree"});
+                                 "probe_duplicates", "probe_max_gap", "spanning_tree", "flow_lost",
+                                 "flow_duplicates", "flow_max_gap", "ping_loss"});
     if (!j.contains("type")) c_.error(p, "missing required key \"type\"");
     expectation_spec e;
     if (auto n = c_.name(j, p, "name")) e.name = *n;
@@ -1053,6 +1155,29 @@ class model_reader {
       probe_target();
       if (auto d = c_.duration(j, p, "value")) e.value = d->ns();
       if (auto o = op(j, p)) e.op = *o;
+    } else if (t == "flow_lost" || t == "flow_duplicates" || t == "flow_max_gap") {
+      e.kind = t == "flow_lost" ? expectation_kind::flow_lost
+               : t == "flow_duplicates" ? expectation_kind::flow_duplicates
+                                        : expectation_kind::flow_max_gap;
+      c_.object(j, p, {"name", "type", "flow", "op", "value"}, {"flow", "op", "value"});
+      if (auto s = c_.string(j, p, "flow")) {
+        if (!flows_.contains(*s)) c_.error(p + "/flow", fmt::format("no flow named \"{}\"", *s));
+        e.target = *s;
+      }
+      if (t == "flow_max_gap") {
+        if (auto d = c_.duration(j, p, "value")) e.value = d->ns();
+        if (auto o = op(j, p)) e.op = *o;
+      } else {
+        count_bound();
+      }
+    } else if (t == "ping_loss") {
+      e.kind = expectation_kind::ping_loss;
+      c_.object(j, p, {"name", "type", "ping", "op", "value"}, {"ping", "op", "value"});
+      if (auto s = c_.string(j, p, "ping")) {
+        if (!pings_.contains(*s)) c_.error(p + "/ping", fmt::format("no ping named \"{}\"", *s));
+        e.target = *s;
+      }
+      count_bound();
     } else if (t == "spanning_tree") {
       e.kind = expectation_kind::spanning_tree;
       c_.object(j, p, {"name", "type", "at"}, {"at"});
@@ -1079,6 +1204,7 @@ class model_reader {
     for (const auto& s : m_.switches) ids[s.cfg.name] = t.add_node(s.cfg.name, net::node_kind::bridge);
     for (const auto& h : m_.hubs) ids[h.name] = t.add_node(h.name, net::node_kind::hub);
     for (const auto& s : m_.stations) ids[s.name] = t.add_node(s.name, net::node_kind::host);
+    for (const auto& e : m_.endpoints) ids[e.cfg.name] = t.add_node(e.cfg.name, net::node_kind::host);
     std::map<std::string, std::size_t> link_index;
     std::set<std::string> channel_links;
     for (std::size_t i = 0; i < m_.links.size(); ++i) {
@@ -1129,8 +1255,10 @@ class model_reader {
 
   checker& c_;
   scenario_model& m_;
-  std::map<std::string, char> devices_;  // 's' switch, 'h' hub, 't' station
-  std::set<std::string> links_, probes_, expectation_names_, capture_files_;
+  std::map<std::string, char> devices_;  // 's' switch, 'h' hub, 't' station, 'e' endpoint
+  std::set<std::string> links_, probes_, expectation_names_, capture_files_, flows_, pings_, endpoint_names_;
+  std::map<wire::ipv4_address, std::string> ips_;
+  std::map<std::string, wire::ipv4_address> endpoint_ips_;
   std::map<std::string, std::string> ends_;
   std::vector<std::pair<wire::mac_address, std::string>> macs_;
 };

@@ -60,6 +60,10 @@ std::string_view to_string(expectation_kind k) noexcept {
     case expectation_kind::probe_duplicates: return "probe_duplicates";
     case expectation_kind::probe_max_gap: return "probe_max_gap";
     case expectation_kind::spanning_tree: return "spanning_tree";
+    case expectation_kind::flow_lost: return "flow_lost";
+    case expectation_kind::flow_duplicates: return "flow_duplicates";
+    case expectation_kind::flow_max_gap: return "flow_max_gap";
+    case expectation_kind::ping_loss: return "ping_loss";
   }
   return "unknown";
 }
@@ -121,6 +125,7 @@ world::world(std::uint64_t seed, sim_time observe_interval)
       nics_(sim_, pool_, links_),
       hubs_(sim_, links_),
       switches_(sim_, links_, pool_),
+      endpoints_(sim_, pool_, streams_),
       observe_interval_(observe_interval) {
   if (observe_interval <= sim_time::zero()) {
     throw scenario_error(fmt::format("observe_interval {} must be positive", observe_interval));
@@ -143,7 +148,7 @@ const world::device& world::find_device(std::string_view name, std::string_view 
   for (const auto& [n, d] : devices_) {
     if (n == name) return d;
   }
-  throw scenario_error(fmt::format("{}: no switch, hub or station named \"{}\"", what, name));
+  throw scenario_error(fmt::format("{}: no switch, hub, station or endpoint named \"{}\"", what, name));
 }
 
 std::optional<net::switch_id> world::find_switch(std::string_view name) const noexcept {
@@ -214,6 +219,81 @@ station_id world::add_station(const station_spec& s) {
   return id;
 }
 
+traffic::endpoint_id world::add_endpoint(const endpoint_spec& e) {
+  const std::string& name = e.cfg.name;
+  for (const auto& [n, d] : devices_) {
+    if (n == name) throw scenario_error(fmt::format("endpoint \"{}\": duplicate device name", name));
+  }
+  traffic::endpoint_id id = 0;
+  try {
+    const dev::nic_id nic = nics_.add(name, e.nic);
+    id = endpoints_.add(e.cfg);
+    endpoints_.attach_nic(id, nics_, nic);
+    if (endpoint_nic_.size() <= id) endpoint_nic_.resize(id + 1, 0);
+    endpoint_nic_[id] = nic;
+  } catch (const std::invalid_argument& x) {
+    throw scenario_error(fmt::format("endpoint \"{}\": {}", name, x.what()));
+  }
+  devices_.push_back({name, {device_kind::endpoint, id}});
+  return id;
+}
+
+traffic::flow_id world::add_flow(const flow_spec& f) {
+  const std::string what = fmt::format("flow \"{}\"", f.name);
+  const device& from = find_device(f.from, what);
+  const device& to = find_device(f.to, what);
+  if (from.kind != device_kind::endpoint || to.kind != device_kind::endpoint) {
+    throw scenario_error(fmt::format("{}: \"from\" and \"to\" must be endpoints", what));
+  }
+  traffic::udp_flow_config c;
+  c.name = f.name;
+  c.src = from.id;
+  c.dst = endpoints_.config(to.id).ip;
+  c.dst_endpoint = to.id;
+  c.src_port = f.src_port;
+  c.dst_port = f.dst_port;
+  c.payload_len = f.payload;
+  c.process = f.process;
+  c.rate_pps = f.rate_pps;
+  c.start = f.start;
+  c.stop = f.stop;
+  try {
+    return endpoints_.add_udp_flow(c);
+  } catch (const std::invalid_argument& x) {
+    throw scenario_error(fmt::format("{}: {}", what, x.what()));
+  }
+}
+
+traffic::ping_id world::add_ping(const ping_spec& p) {
+  const std::string what = fmt::format("ping \"{}\"", p.name);
+  const device& from = find_device(p.from, what);
+  const device& to = find_device(p.to, what);
+  if (from.kind != device_kind::endpoint || to.kind != device_kind::endpoint) {
+    throw scenario_error(fmt::format("{}: \"from\" and \"to\" must be endpoints", what));
+  }
+  traffic::ping_config c;
+  c.name = p.name;
+  c.src = from.id;
+  c.dst = endpoints_.config(to.id).ip;
+  c.start = p.start;
+  c.interval = p.interval;
+  c.timeout = p.timeout;
+  c.count = p.count;
+  try {
+    return endpoints_.add_ping(c);
+  } catch (const std::invalid_argument& x) {
+    throw scenario_error(fmt::format("{}: {}", what, x.what()));
+  }
+}
+
+std::uint64_t world::ping_lost(traffic::ping_id p) const {
+  std::uint64_t n = 0;
+  for (const auto& pr : endpoints_.ping_results(p)) {
+    if (pr.status == traffic::probe_status::timed_out || pr.status == traffic::probe_status::not_sent) ++n;
+  }
+  return n;
+}
+
 dev::link_id world::add_link(const link_spec& l) {
   const std::string what = fmt::format("link \"{}\"", l.name);
   const device& a = find_device(l.a.device, what);
@@ -227,6 +307,7 @@ dev::link_id world::add_link(const link_spec& l) {
         return switches_.endpoint(d.id, static_cast<net::port_no>(r.port));
       case device_kind::hub: return hubs_.endpoint_for(d.id, r.port, hub_kind_);
       case device_kind::station: return nics_.endpoint_for(stations_[d.id].nic, station_kind_);
+      case device_kind::endpoint: return endpoints_.nic_endpoint(endpoint_nic_[d.id]);
     }
     return {};
   };
@@ -239,6 +320,7 @@ dev::link_id world::add_link(const link_spec& l) {
         case device_kind::switch_: switches_.attach(d.id, static_cast<net::port_no>(r.port), id, side); break;
         case device_kind::hub: hubs_.attach(d.id, r.port, id, side); break;
         case device_kind::station: nics_.attach(stations_[d.id].nic, id, side); break;
+        case device_kind::endpoint: nics_.attach(endpoint_nic_[d.id], id, side); break;
       }
     };
     attach(a, l.a, dev::link_side::a);
@@ -417,6 +499,14 @@ void world::expect(const expectation_spec& e) {
     case expectation_kind::probe_duplicates:
     case expectation_kind::probe_max_gap:
       if (!find_probe(e.target)) throw scenario_error(fmt::format("expectation {}: no probe named \"{}\"", e.name, e.target));
+      break;
+    case expectation_kind::flow_lost:
+    case expectation_kind::flow_duplicates:
+    case expectation_kind::flow_max_gap:
+      if (!endpoints_.find_flow(e.target)) throw scenario_error(fmt::format("expectation {}: no flow named \"{}\"", e.name, e.target));
+      break;
+    case expectation_kind::ping_loss:
+      if (!endpoints_.find_ping(e.target)) throw scenario_error(fmt::format("expectation {}: no ping named \"{}\"", e.name, e.target));
       break;
     case expectation_kind::spanning_tree:
       if (!e.at) throw scenario_error(fmt::format("expectation {}: spanning_tree needs \"at\"", e.name));
@@ -663,7 +753,7 @@ bool world::spanning_tree_ok(std::string& reason) const {
     const auto& [name, d] = devices_[i];
     const auto kind = d.kind == device_kind::switch_ ? net::node_kind::bridge
                       : d.kind == device_kind::hub   ? net::node_kind::hub
-                                                     : net::node_kind::host;
+                                                     : net::node_kind::host;  // stations, endpoints
     node_of[i] = t.add_node(name, kind);
   }
   auto index_of = [&](const std::string& name) {
@@ -851,6 +941,26 @@ std::vector<expectation_result> world::evaluate() const {
         if (ps.unique == 0) r.measured = "nothing delivered";
         break;
       }
+      case expectation_kind::flow_lost:
+        count(fmt::format("flow {} datagrams lost", e.target),
+              static_cast<std::int64_t>(endpoints_.flow_stats(*endpoints_.find_flow(e.target)).lost));
+        break;
+      case expectation_kind::flow_duplicates:
+        count(fmt::format("flow {} duplicates", e.target),
+              static_cast<std::int64_t>(endpoints_.flow_stats(*endpoints_.find_flow(e.target)).duplicated));
+        break;
+      case expectation_kind::flow_max_gap: {
+        const auto& fs = endpoints_.flow_stats(*endpoints_.find_flow(e.target));
+        r.text = fmt::format("flow {} longest gap", e.target);
+        r.measured = fs.delivered > 0 ? fs.longest_gap.to_string() : "nothing delivered";
+        r.bound = fmt::format("{} {}", to_string(e.op), sim_time::from_ns(e.value));
+        r.pass = fs.delivered > 0 && compare(e.op, fs.longest_gap.ns(), e.value);
+        break;
+      }
+      case expectation_kind::ping_loss:
+        count(fmt::format("ping {} probes without a reply", e.target),
+              static_cast<std::int64_t>(ping_lost(*endpoints_.find_ping(e.target))));
+        break;
       case expectation_kind::spanning_tree:
         r.text = fmt::format("forwarding ports loop-free and connected at t = {}", *e.at);
         r.bound = "loop-free and connected";
@@ -869,8 +979,11 @@ void build(world& w, const scenario_model& m, const std::filesystem::path* pcap_
   for (const auto& s : m.switches) w.add_switch(s);
   for (const auto& h : m.hubs) w.add_hub(h);
   for (const auto& s : m.stations) w.add_station(s);
+  for (const auto& e : m.endpoints) w.add_endpoint(e);
   for (const auto& l : m.links) w.add_link(l);
   for (const auto& p : m.probes) w.add_probe(p);
+  for (const auto& f : m.flows) w.add_flow(f);
+  for (const auto& p : m.pings) w.add_ping(p);
   for (const auto& a : m.timeline) w.schedule(a);
   if (pcap_dir != nullptr) {
     for (const auto& c : m.captures) w.capture(c, *pcap_dir);

@@ -96,8 +96,8 @@ TEST_CASE("every error is listed with its pointer, line and column") {
   d = find(r, "/links/0/b");
   REQUIRE(d != nullptr);
   CHECK(d->line == 9);
-  CHECK(d->message == "no switch, hub or station named \"ghost\"");
-  CHECK(d->to_string("f.json") == "f.json:9:44: error: /links/0/b: no switch, hub or station named \"ghost\"");
+  CHECK(d->message == "no switch, hub, station or endpoint named \"ghost\"");
+  CHECK(d->to_string("f.json") == "f.json:9:44: error: /links/0/b: no switch, hub, station or endpoint named \"ghost\"");
   // Sorted by position.
   CHECK(std::is_sorted(r.diagnostics.begin(), r.diagnostics.end(),
                        [](const auto& a, const auto& b) { return a.line < b.line; }));

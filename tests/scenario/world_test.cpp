@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "vnetsim/report/pcap_writer.hpp"
 #include "vnetsim/report/run_report.hpp"
 #include "vnetsim/scenario/world.hpp"
@@ -123,7 +125,7 @@ TEST_CASE("builder: expectations report the measured value next to the bound") {
 TEST_CASE("builder: misuse names the thing and the rule") {
   scenario::world w(1);
   CHECK_THROWS_WITH_AS(w.add_link({"x", {"a", 0}, {"b", 0}, {}}),
-                       "link \"x\": no switch, hub or station named \"a\"", scenario::scenario_error);
+                       "link \"x\": no switch, hub, station or endpoint named \"a\"", scenario::scenario_error);
   scenario::switch_spec s;
   s.cfg.name = "sw";
   s.cfg.ports = 2;
@@ -208,4 +210,38 @@ TEST_CASE("trace: one line per delivery, action and state change") {
   // Probe frames at 35 s: h3 -> sw3, type 0x88b6.
   CHECK(text.find("35.000001204s deliver h3-sw3 from a len 64 02:00:00:00:00:03 > 02:00:00:00:00:01 type 0x88b6\n") !=
         std::string::npos);
+}
+
+TEST_CASE("builder: IPv4 endpoints with a UDP flow and pings across a switch") {
+  scenario::world w(1);
+  scenario::switch_spec s;
+  s.cfg.name = "sw";
+  s.cfg.ports = 2;
+  w.add_switch(s);
+  for (int i = 1; i <= 2; ++i) {
+    scenario::endpoint_spec e;
+    e.cfg.name = fmt::format("e{}", i);
+    e.cfg.mac = e.nic.mac = wire::mac_address::from_u64(0x0200'0000'0000ULL + static_cast<std::uint64_t>(i));
+    e.cfg.ip = *wire::ipv4_address::parse(fmt::format("10.0.0.{}", i));
+    e.cfg.prefix_len = 24;
+    w.add_endpoint(e);
+    w.add_link({fmt::format("e{}-sw", i), {e.cfg.name, 0}, {"sw", static_cast<std::uint32_t>(i - 1)}, {}});
+  }
+  scenario::flow_spec f{"f", "e1", "e2", 49152, 9, 64, traffic::arrival_process::constant, 100, 1_s, 2_s};
+  w.add_flow(f);
+  scenario::ping_spec p{"p", "e1", "e2", 1_s, 100_ms, 1_s, 5};
+  w.add_ping(p);
+  scenario::action_spec cut{};
+  cut.at = 1500_ms;
+  cut.kind = scenario::action_kind::link_down;
+  cut.target = "e2-sw";
+  w.schedule(cut);
+  w.run_until(3_s);
+  const auto& fs = w.endpoints().flow_stats(0);
+  CHECK(fs.sent == 100);
+  CHECK(fs.delivered == 50);  // 1.00 .. 1.49 s
+  CHECK(fs.lost == 50);
+  CHECK(w.ping_lost(0) == 0);  // 1.0 .. 1.4 s, all before the cut
+  CHECK_THROWS_AS(w.add_flow({"g", "e1", "sw", 1, 9, 64, traffic::arrival_process::constant, 1, 4_s, 5_s}),
+                  scenario::scenario_error);
 }

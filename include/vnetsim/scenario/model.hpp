@@ -9,9 +9,10 @@
 /// expectation has a unique name. A link end is "<device>:<port>" for a switch or a hub
 /// (ports are 0-based, as in net::switch_set), or "<station>" for a station's one NIC.
 ///
-/// Hosts (ESX virtual switches, bonds, VMs) and traffic endpoints (ARP/IPv4/UDP/ping) are
-/// part of the format's design (scenarios/schema/) and are rejected by this loader with
-/// "not supported yet" until those layers are merged.
+/// Traffic endpoints (traffic::endpoint_set: ARP, IPv4, ICMP ping, UDP flows) sit on a NIC of
+/// their own, like stations. Hosts (ESX virtual switches, bonds, VMs) are part of the
+/// format's design (scenarios/README.md) and are rejected by this loader with "not
+/// supported yet".
 
 #include <cstdint>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "vnetsim/dev/nic.hpp"
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/net/switch.hpp"
+#include "vnetsim/traffic/endpoint.hpp"
 #include "vnetsim/wire/mac.hpp"
 
 namespace vnetsim::scenario {
@@ -50,7 +52,36 @@ struct station_spec {
   dev::nic_config nic;
 };
 
-/// One end of a link: a switch or hub port, or a station (port ignored).
+/// An IPv4 endpoint (traffic layer) on its own NIC: cfg.name is its device name.
+struct endpoint_spec {
+  traffic::endpoint_config cfg;
+  dev::nic_config nic;
+};
+
+/// A UDP flow between two endpoints (traffic::udp_flow_config by endpoint names).
+struct flow_spec {
+  std::string name;
+  std::string from, to;
+  std::uint16_t src_port = 49152;  ///< the first dynamic port (RFC 6335 6)
+  std::uint16_t dst_port = 9;      ///< discard (RFC 863)
+  std::uint32_t payload = 64;
+  traffic::arrival_process process = traffic::arrival_process::constant;
+  std::uint64_t rate_pps = 100;
+  sim_time start = sim_time::from_s(1);
+  sim_time stop = sim_time::from_s(10);
+};
+
+/// An ICMP echo series between two endpoints.
+struct ping_spec {
+  std::string name;
+  std::string from, to;
+  sim_time start = sim_time::from_s(1);
+  sim_time interval = traffic::default_ping_interval;
+  sim_time timeout = traffic::default_ping_timeout;
+  std::uint32_t count = 10;
+};
+
+/// One end of a link: a switch or hub port, or a station or endpoint (port ignored).
 struct port_ref {
   std::string device;
   std::uint32_t port = 0;
@@ -129,13 +160,17 @@ enum class expectation_kind : std::uint8_t {
   probe_duplicates,  ///< probe frames delivered more than once <op> value
   probe_max_gap,  ///< longest gap between deliveries <op> duration
   spanning_tree,  ///< forwarding ports loop-free and connected at `at` (INET StpTester)
+  flow_lost,      ///< UDP flow datagrams lost (not delivered, not in flight) <op> value
+  flow_duplicates,  ///< UDP flow duplicates <op> value
+  flow_max_gap,   ///< UDP flow longest gap between deliveries <op> duration
+  ping_loss,      ///< ping probes without a reply in time <op> value
 };
 std::string_view to_string(expectation_kind k) noexcept;
 
 struct expectation_spec {
   std::string name;
   expectation_kind kind = expectation_kind::mac_flaps;
-  /// Switch, link or probe name.
+  /// Switch, link, probe, flow or ping name.
   std::string target;
   std::uint16_t port = 0;
   /// port_state: "forwarding", "blocking", "listening", "learning", "discarding", "disabled".
@@ -163,8 +198,11 @@ struct scenario_model {
   std::vector<switch_spec> switches;
   std::vector<hub_spec> hubs;
   std::vector<station_spec> stations;
+  std::vector<endpoint_spec> endpoints;
   std::vector<link_spec> links;
   std::vector<probe_spec> probes;
+  std::vector<flow_spec> flows;
+  std::vector<ping_spec> pings;
   std::vector<action_spec> timeline;
   std::vector<capture_spec> captures;
   std::vector<expectation_spec> expectations;

@@ -44,6 +44,7 @@
 #include "vnetsim/kernel/simulator.hpp"
 #include "vnetsim/net/switch.hpp"
 #include "vnetsim/scenario/model.hpp"
+#include "vnetsim/traffic/endpoint.hpp"
 
 namespace vnetsim::report {
 class pcap_writer;
@@ -139,6 +140,10 @@ class world {
   net::switch_id add_switch(const switch_spec& s);
   dev::hub_id add_hub(const hub_spec& h);
   station_id add_station(const station_spec& s);
+  /// An IPv4 endpoint (traffic layer) on a NIC of its own, named like the endpoint.
+  traffic::endpoint_id add_endpoint(const endpoint_spec& e);
+  traffic::flow_id add_flow(const flow_spec& f);
+  traffic::ping_id add_ping(const ping_spec& p);
   /// A link between two ends (see port_ref); both ends get attached.
   dev::link_id add_link(const link_spec& l);
   probe_id add_probe(const probe_spec& p);
@@ -172,6 +177,10 @@ class world {
   const dev::nic_set& nics() const noexcept { return nics_; }
   dev::hub_set& hubs() noexcept { return hubs_; }
   const dev::hub_set& hubs() const noexcept { return hubs_; }
+  traffic::endpoint_set& endpoints() noexcept { return endpoints_; }
+  const traffic::endpoint_set& endpoints() const noexcept { return endpoints_; }
+  /// Probes of a ping series that got no reply in time (timed out or not sent).
+  std::uint64_t ping_lost(traffic::ping_id p) const;
   net::switch_set& switches() noexcept { return switches_; }
   const net::switch_set& switches() const noexcept { return switches_; }
   std::uint64_t seed() const noexcept { return streams_.seed(); }
@@ -228,7 +237,7 @@ class world {
     bool done = false;
     bool pass = false;
   };
-  enum class device_kind : std::uint8_t { switch_, hub, station };
+  enum class device_kind : std::uint8_t { switch_, hub, station, endpoint };
   struct device {
     device_kind kind;
     std::uint32_t id;
@@ -262,6 +271,8 @@ class world {
   dev::nic_set nics_;
   dev::hub_set hubs_;
   net::switch_set switches_;
+  traffic::endpoint_set endpoints_;
+  std::vector<dev::nic_id> endpoint_nic_;  // endpoint id -> its NIC
   kernel::event_kind station_kind_ = 0;
   kernel::event_kind hub_kind_ = 0;
   kernel::event_kind probe_kind_ = 0;
