@@ -155,9 +155,18 @@ link_set::arrival link_set::take_arrival(std::uint32_t target) {
     ++d.stats.fcs_errors;
   } else {
     ++d.stats.delivered;
+    if (d.tap != nullptr) [[unlikely]] {
+      d.tap(d.tap_ctx, target / 2, static_cast<link_side>(target % 2), sim_->now(), frame);
+    }
     out.frame = std::move(frame);
   }
   return out;
+}
+
+void link_set::set_tap(link_id id, link_side from, link_tap_fn fn, void* ctx) {
+  direction& d = at(id).dir[static_cast<std::size_t>(from)];
+  d.tap = fn;
+  d.tap_ctx = fn != nullptr ? ctx : nullptr;
 }
 
 void link_set::notify_carrier(const link& l, bool up) {

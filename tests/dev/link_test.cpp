@@ -289,3 +289,45 @@ TEST_CASE("a frame that is ready later starts then, and later frames queue behin
   CHECK(b.received[0].at == 5_us + 672_ns + 500_ns);
   CHECK(b.received[1].at == 5_us + 2 * 672_ns + 500_ns);
 }
+
+TEST_CASE("tap: sees each delivered frame of its direction at its arrival, before the receiver") {
+  bench b;
+  const auto id = b.add("l");
+  struct seen {
+    sim_time at;
+    std::uint32_t link;
+    link_side from;
+    int tag;
+    std::size_t received_before;
+  };
+  struct ctx_t {
+    std::vector<seen> log;
+    bench* b;
+  } ctx{{}, &b};
+  b.links.set_tap(id, link_side::a,
+                  [](void* c, std::uint32_t link, link_side from, sim_time at, const dev::frame_ref& f) {
+                    auto& x = *static_cast<ctx_t*>(c);
+                    x.log.push_back({at, link, from, std::to_integer<int>(f.cdata()[0]), x.b->received.size()});
+                  },
+                  &ctx);
+  b.links.send(id, link_side::a, b.frame(60, 1));
+  b.links.send(id, link_side::b, b.frame(60, 2));  // other direction: no tap
+  b.sim.run_until(10_us);
+  b.links.set_black_hole(id, link_side::a, true);  // judged at arrival, so only frame 3
+  b.links.send(id, link_side::a, b.frame(60, 3));  // lost: not delivered, not tapped
+  b.sim.run_until(1_ms);
+  REQUIRE(ctx.log.size() == 1);
+  CHECK(ctx.log[0].at == 672_ns + 500_ns);  // 60 bytes at 1 Gb/s (84 on the wire) + 500 ns
+  CHECK(ctx.log[0].link == id);
+  CHECK(ctx.log[0].from == link_side::a);
+  CHECK(ctx.log[0].tag == 1);
+  CHECK(ctx.log[0].received_before == 0);  // called before the receiver got it
+  CHECK(b.received.size() == 2);
+  // Removing the tap stops the calls.
+  b.links.set_black_hole(id, link_side::a, false);
+  b.links.set_tap(id, link_side::a, nullptr, &ctx);
+  b.links.send(id, link_side::a, b.frame(60, 4));
+  b.sim.run_until(2_ms);
+  CHECK(ctx.log.size() == 1);
+  CHECK(b.received.size() == 3);
+}

@@ -77,6 +77,12 @@ struct link_direction_stats {
   std::uint64_t queue_high_water = 0; ///< most frames ever waiting
 };
 
+/// A capture tap on one direction of a link: called with each frame the far end receives
+/// (after the faults, at its arrival time), before the receiver sees it. A plain function
+/// pointer and context, not a virtual call; the frame must not be edited or kept.
+using link_tap_fn = void (*)(void* ctx, std::uint32_t link, link_side from, sim_time at,
+                             const frame_ref& frame);
+
 /// Why send() refused a frame.
 enum class send_result : std::uint8_t { queued, queue_full, no_carrier };
 
@@ -137,6 +143,8 @@ class link_set {
   /// Propagation delay for frames queued from now on (earlier frames keep theirs; a frame
   /// never overtakes an earlier one on the same direction).
   void set_delay(link_id id, sim_time delay);
+  /// Installs (or, with fn = nullptr, removes) the delivery tap of direction `from`. O(1).
+  void set_tap(link_id id, link_side from, link_tap_fn fn, void* ctx);
 
   bool carrier(link_id id) const;
   std::size_t size() const noexcept { return links_.size(); }
@@ -172,6 +180,8 @@ class link_set {
     double loss = 0.0;
     double ber = 0.0;
     kernel::rng rng{0};
+    link_tap_fn tap = nullptr;
+    void* tap_ctx = nullptr;
     link_direction_stats stats;
   };
   struct link {

@@ -1,0 +1,247 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "vnetsim/report/pcap_writer.hpp"
+#include "vnetsim/report/run_report.hpp"
+#include "vnetsim/scenario/world.hpp"
+
+using namespace vnetsim;
+using namespace vnetsim::literals;
+
+namespace {
+
+/// The 802.1D triangle of scenarios/stp_root_port_failover.json, built in code.
+void triangle(scenario::world& w, net::stp_mode mode) {
+  auto sw = [&](const char* name, const char* mac, std::uint16_t prio) {
+    scenario::switch_spec s;
+    s.cfg.name = name;
+    s.cfg.ports = 4;
+    s.cfg.stp = mode;
+    s.cfg.stp_bridge.address = s.cfg.rstp_bridge.address = *wire::mac_address::parse(mac);
+    s.cfg.stp_bridge.priority = s.cfg.rstp_bridge.priority = prio;
+    net::port_config edge;
+    edge.edge = true;
+    s.ports.emplace_back(3, edge);
+    w.add_switch(s);
+  };
+  sw("sw1", "02:00:00:00:01:00", 4096);
+  sw("sw2", "02:00:00:00:02:00", 8192);
+  sw("sw3", "02:00:00:00:03:00", 32768);
+  scenario::station_spec h1{"h1", {}}, h3{"h3", {}};
+  h1.nic.mac = *wire::mac_address::parse("02:00:00:00:00:01");
+  h3.nic.mac = *wire::mac_address::parse("02:00:00:00:00:03");
+  w.add_station(h1);
+  w.add_station(h3);
+  dev::link_config c;
+  c.delay = 1_us;
+  w.add_link({"sw1-sw2", {"sw1", 0}, {"sw2", 0}, c});
+  w.add_link({"sw1-sw3", {"sw1", 1}, {"sw3", 0}, c});
+  w.add_link({"sw2-sw3", {"sw2", 1}, {"sw3", 1}, c});
+  w.add_link({"h1-sw1", {"h1", 0}, {"sw1", 3}, {}});
+  w.add_link({"h3-sw3", {"h3", 0}, {"sw3", 3}, {}});
+  w.add_probe({"h3-to-h1", "h3", "h1", std::nullopt, std::nullopt, 10_ms, 35_s, 85_s, 64});
+  scenario::action_spec cut;
+  cut.at = 40_s;
+  cut.kind = scenario::action_kind::link_down;
+  cut.target = "sw1-sw3";
+  w.schedule(cut);
+}
+
+}  // namespace
+
+TEST_CASE("builder: 802.1D root port failover takes 2 x forward delay") {
+  scenario::world w(1);
+  triangle(w, net::stp_mode::stp);
+  const auto sw3 = *w.find_switch("sw3");
+  w.run_until(39_s);
+  CHECK(w.port_state(sw3, 1) == "blocking");
+  CHECK(w.port_state(sw3, 0) == "forwarding");
+  // Carrier loss at 40 s: the blocked port listens, learns at 55 s, forwards at 70 s
+  // (Forward Delay 15 s, 802.1D-1998 Table 8-3).
+  w.run_until(55_s - 1_ns);
+  CHECK(w.port_state(sw3, 1) == "listening");
+  w.run_until(55_s);
+  CHECK(w.port_state(sw3, 1) == "learning");
+  w.run_until(70_s - 1_ns);
+  CHECK(w.port_state(sw3, 1) == "learning");
+  w.run_until(70_s);
+  CHECK(w.port_state(sw3, 1) == "forwarding");
+  w.run_until(90_s);
+  const auto& ps = w.probe_results(*w.find_probe("h3-to-h1"));
+  CHECK(ps.sent == 5001);
+  CHECK(ps.duplicates == 0);
+  // The last frame before the cut left h3 at 39.99 s; the first after it at 70 s. One hop
+  // h3->sw3 at 1 Gb/s: 64+24 bytes = 704 ns + 500 ns; 5 us store and forward per switch;
+  // sw3->sw2->sw1 (1 us each) or sw3->sw1; then sw1->h1.
+  CHECK(ps.gap_from == 39_s + 990_ms + 14'112_ns);
+  CHECK(ps.gap_to == 70_s + 20'816_ns);
+  CHECK(ps.max_gap == ps.gap_to - ps.gap_from);
+  CHECK(ps.lost() == 3000);  // 40.00 .. 69.99 s
+}
+
+TEST_CASE("builder: RSTP moves the alternate port to root port at once") {
+  scenario::world w(1);
+  triangle(w, net::stp_mode::rstp);
+  w.run_until(90_s);
+  const auto& ps = w.probe_results(*w.find_probe("h3-to-h1"));
+  CHECK(ps.lost() == 0);
+  CHECK(ps.max_gap < 11_ms);
+  CHECK(w.port_state(*w.find_switch("sw3"), 1) == "forwarding");
+}
+
+TEST_CASE("builder: expectations report the measured value next to the bound") {
+  scenario::world w(1);
+  triangle(w, net::stp_mode::stp);
+  scenario::expectation_spec e;
+  e.name = "gap";
+  e.kind = scenario::expectation_kind::probe_max_gap;
+  e.target = "h3-to-h1";
+  e.op = scenario::comparison::le;
+  e.value = (5_s).ns();
+  w.expect(e);
+  scenario::expectation_spec s;
+  s.name = "state";
+  s.kind = scenario::expectation_kind::port_state;
+  s.target = "sw3";
+  s.port = 1;
+  s.state = "forwarding";
+  s.by = 71_s;
+  s.after = 40_s;
+  w.expect(s);
+  w.run_until(90_s);
+  const auto r = w.evaluate();
+  REQUIRE(r.size() == 2);
+  CHECK_FALSE(r[0].pass);
+  CHECK(r[0].measured == "30.010006704s");
+  CHECK(r[0].bound == "<= 5s");
+  CHECK(r[1].pass);
+  CHECK(r[1].measured == "forwarding at 70s");
+}
+
+TEST_CASE("builder: misuse names the thing and the rule") {
+  scenario::world w(1);
+  CHECK_THROWS_WITH_AS(w.add_link({"x", {"a", 0}, {"b", 0}, {}}),
+                       "link \"x\": no switch, hub, station or endpoint named \"a\"", scenario::scenario_error);
+  scenario::switch_spec s;
+  s.cfg.name = "sw";
+  s.cfg.ports = 2;
+  w.add_switch(s);
+  CHECK_THROWS_AS(w.add_switch(s), scenario::scenario_error);
+  CHECK_THROWS_WITH_AS(w.add_link({"y", {"sw", 5}, {"sw", 0}, {}}), "link \"y\": switch \"sw\" has no port 5",
+                       scenario::scenario_error);
+  scenario::action_spec a;
+  a.kind = scenario::action_kind::link_down;
+  a.target = "nope";
+  CHECK_THROWS_WITH_AS(w.schedule(a), "no link named \"nope\"", scenario::scenario_error);
+}
+
+TEST_CASE("capture: the link tap writes every delivered frame of both directions") {
+  const std::filesystem::path dir = std::filesystem::path(VNETSIM_TEST_TMPDIR) / "world_capture";
+  std::filesystem::create_directories(dir);
+  {
+    scenario::world w(1);
+    scenario::switch_spec s;
+    s.cfg.name = "sw";
+    s.cfg.ports = 2;
+    w.add_switch(s);
+    scenario::station_spec a{"a", {}}, b{"b", {}};
+    a.nic.mac = *wire::mac_address::parse("02:00:00:00:00:0a");
+    b.nic.mac = *wire::mac_address::parse("02:00:00:00:00:0b");
+    w.add_station(a);
+    w.add_station(b);
+    w.add_link({"a-sw", {"a", 0}, {"sw", 0}, {}});
+    w.add_link({"b-sw", {"b", 0}, {"sw", 1}, {}});
+    scenario::probe_spec p{"p", "a", "b", std::nullopt, std::nullopt, 1_ms, 1_ms, 3_ms, 100};
+    w.add_probe(p);
+    scenario::probe_spec q{"q", "b", "a", std::nullopt, std::nullopt, 1_ms, 1_ms, 2_ms, 60};
+    w.add_probe(q);
+    w.capture({"b-sw", "b.pcap"}, dir);
+    w.run_until(10_ms);
+    w.close_captures();
+    CHECK(w.probe_results(0).unique == 3);
+    CHECK(w.probe_results(1).unique == 2);
+    CHECK(w.station_counters(1).probe_frames == 3);
+  }
+  auto rd = report::pcap_reader::open(dir / "b.pcap");
+  const auto recs = rd.records();
+  REQUIRE(recs.size() == 5);  // 3 from the switch to b, 2 from b to the switch
+  CHECK(recs[0].data.size() == 60);   // b -> sw at 1 ms, arrives first
+  CHECK(recs[0].ts == 1_ms + 1'172_ns);  // (60+24) bytes at 1 Gb/s = 672 ns, plus 500 ns
+  CHECK(recs[1].data.size() == 100);  // a -> sw -> b
+  for (std::size_t i = 1; i < recs.size(); ++i) CHECK(recs[i - 1].ts <= recs[i].ts);
+}
+
+TEST_CASE("report: the same seed gives the same bytes") {
+  auto once = [] {
+    scenario::world w(7);
+    triangle(w, net::stp_mode::stp);
+    w.run_until(45_s);
+    const report::run_info info{"triangle", "0", 7, 45_s};
+    return report::json_report(w, info, w.evaluate()) + report::human_summary(w, info, w.evaluate());
+  };
+  const std::string a = once();
+  CHECK(a == once());
+  CHECK(a.find("\"seed\": 7") != std::string::npos);
+  CHECK(a.find("\"in_flight\"") != std::string::npos);
+}
+
+TEST_CASE("trace: one line per delivery, action and state change") {
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  {
+    scenario::world w(1);
+    w.set_trace(f);
+    triangle(w, net::stp_mode::stp);
+    w.run_until(40_s + 2_ms);
+  }
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  CHECK(text.find("0s stp sw1 port 0: disabled=>listening\n") != std::string::npos);
+  CHECK(text.find("40s timeline link sw1-sw3 carrier down\n") != std::string::npos);
+  CHECK(text.find("40s stp sw3 port 1: blocking=>listening\n") != std::string::npos);
+  // Probe frames at 35 s: h3 -> sw3, type 0x88b6.
+  CHECK(text.find("35.000001204s deliver h3-sw3 from a len 64 02:00:00:00:00:03 > 02:00:00:00:00:01 type 0x88b6\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("builder: IPv4 endpoints with a UDP flow and pings across a switch") {
+  scenario::world w(1);
+  scenario::switch_spec s;
+  s.cfg.name = "sw";
+  s.cfg.ports = 2;
+  w.add_switch(s);
+  for (int i = 1; i <= 2; ++i) {
+    scenario::endpoint_spec e;
+    e.cfg.name = fmt::format("e{}", i);
+    e.cfg.mac = e.nic.mac = wire::mac_address::from_u64(0x0200'0000'0000ULL + static_cast<std::uint64_t>(i));
+    e.cfg.ip = *wire::ipv4_address::parse(fmt::format("10.0.0.{}", i));
+    e.cfg.prefix_len = 24;
+    w.add_endpoint(e);
+    w.add_link({fmt::format("e{}-sw", i), {e.cfg.name, 0}, {"sw", static_cast<std::uint32_t>(i - 1)}, {}});
+  }
+  scenario::flow_spec f{"f", "e1", "e2", 49152, 9, 64, traffic::arrival_process::constant, 100, 1_s, 2_s};
+  w.add_flow(f);
+  scenario::ping_spec p{"p", "e1", "e2", 1_s, 100_ms, 1_s, 5};
+  w.add_ping(p);
+  scenario::action_spec cut{};
+  cut.at = 1500_ms;
+  cut.kind = scenario::action_kind::link_down;
+  cut.target = "e2-sw";
+  w.schedule(cut);
+  w.run_until(3_s);
+  const auto& fs = w.endpoints().flow_stats(0);
+  CHECK(fs.sent == 100);
+  CHECK(fs.delivered == 50);  // 1.00 .. 1.49 s
+  CHECK(fs.lost == 50);
+  CHECK(w.ping_lost(0) == 0);  // 1.0 .. 1.4 s, all before the cut
+  CHECK_THROWS_AS(w.add_flow({"g", "e1", "sw", 1, 9, 64, traffic::arrival_process::constant, 1, 4_s, 5_s}),
+                  scenario::scenario_error);
+}
