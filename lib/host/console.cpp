@@ -470,6 +470,27 @@ command_result console::run(std::string_view line, sim_time now) {
   return r;
 }
 
+std::optional<std::string> ethernet_device_problem(const host_set& hs, host_id h, std::string_view n) {
+  constexpr std::string_view head = "Ethernet device cannot be detected";  // [SEED] Troubleshooting
+  if (n.rfind("vmnic", 0) == 0) {
+    const auto num = parse_uint(n.substr(5));
+    if (!num || *num >= hs.vmnic_count(h)) {
+      return fmt::format("{}: {}: the VMkernel has no such network adapter (is it allocated to the console?)", head, n);
+    }
+    if (const auto b = hs.vmnic_bond(h, *num)) {
+      return fmt::format("{}: {} is already assigned to bond{}: select bond{} instead [SEED]", head, n, *b, *b);
+    }
+    return std::nullopt;
+  }
+  if (n.rfind("bond", 0) == 0 || n.rfind("vmnet_", 0) == 0) {
+    if (!hs.find_vswitch_by_device(h, n)) {
+      return fmt::format("{}: {}: no virtual switch uses it (check the adapters assigned to bonds) [SEED]", head, n);
+    }
+    return std::nullopt;
+  }
+  return fmt::format("{}: {}: expected vmnicN, bondN or vmnet_N", head, n);
+}
+
 command_result console::insmod(const std::vector<std::string>& args, sim_time now) {
   if (args.empty()) return {1, "Usage: insmod [-fkmopsxvVyY] [-o name] object [ sym=value ... ]\n"};
   const std::string& module = args[0];
@@ -533,24 +554,10 @@ command_result console::load_vmxnet(std::string_view dev_names, std::optional<st
         return fail(fmt::format("{} is already in use by the service console as {}", n, e.name()));
       }
     }
-    if (n.rfind("vmnic", 0) == 0) {
-      const auto num = parse_uint(std::string_view(n).substr(5));
-      if (!num || *num >= hs_->vmnic_count(host_)) {
-        return fail(fmt::format("unknown device {}: the VMkernel has no such network adapter", n));
-      }
-      if (const auto b = hs_->vmnic_bond(host_, *num)) {
-        return fail(fmt::format("{} is assigned to bond{}: name the bond (devName=bond{}) [SEED]", n, *b, *b));
-      }
-      plans.push_back({n, hs_->find_vswitch_by_device(host_, n)});
-      if (!plans.back().vs && hs_->find_vswitch(host_, n)) {
-        return fail(fmt::format("{}: the network label {} is used by another virtual switch", n, n));
-      }
-    } else if (n.rfind("bond", 0) == 0 || n.rfind("vmnet_", 0) == 0) {
-      const auto vs = hs_->find_vswitch_by_device(host_, n);
-      if (!vs) return fail(fmt::format("unknown device {}: no virtual switch uses it", n));
-      plans.push_back({n, vs});
-    } else {
-      return fail(fmt::format("unknown device {}: expected vmnicN, bondN or vmnet_N", n));
+    if (const auto problem = ethernet_device_problem(*hs_, host_, n)) return fail(*problem);
+    plans.push_back({n, hs_->find_vswitch_by_device(host_, n)});
+    if (!plans.back().vs && hs_->find_vswitch(host_, n)) {
+      return fail(fmt::format("{}: the network label {} is used by another virtual switch", n, n));
     }
   }
   if (!console_vm_) console_vm_ = hs_->add_vm(host_, "console");

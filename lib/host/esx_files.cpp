@@ -203,7 +203,9 @@ esx_host_description import_esx_files(const esx_files& f) {
       const auto last = key.rfind('.');
       const auto pci = dotted_pci(std::string_view(key).substr(7, last - 7));
       if (!pci) throw esx_file_error(fmt::format("{}: \"{}\": expected device.<bus>.<slot>.<function>.<field>", at(v), key));
-      devices[*pci][key.substr(last + 1)] = v;
+      const std::string field = key.substr(last + 1);
+      devices[*pci][field] = v;
+      if (field != "class" && field != "owner" && field != "name") d.other_keys[key] = v.value;
     } else if (key.rfind("nicteam.", 0) == 0) {
       const auto dot = key.find('.', 8);
       if (dot == std::string::npos) throw esx_file_error(fmt::format("{}: \"{}\": expected nicteam.<bondN|vmnicN>.<key>", at(v), key));

@@ -239,6 +239,14 @@ class console {
   std::vector<history_entry> history_;
 };
 
+/// The seed's troubleshooting case "the Ethernet device cannot be detected" [SEED]: a
+/// virtual Ethernet device (a VM's, or a vmxnet_console eth device) configured with
+/// `device` (vmnicN, bondN, vmnet_N) cannot be brought up when the vmnic does not exist,
+/// is already assigned to a bond, or the bond/vmnet has no virtual switch. Returns the
+/// message ("Ethernet device cannot be detected: vmnic1 is already assigned to bond0 ...")
+/// or nullopt when the device is usable.
+std::optional<std::string> ethernet_device_problem(const host_set& hs, host_id h, std::string_view device);
+
 // ---- file formats (exposed for the importers and tests) ----
 
 /// /etc/modules.conf: `alias <name> <module>` and `options <module> <args>` lines;
