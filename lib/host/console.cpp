@@ -560,6 +560,7 @@ command_result console::load_vmxnet(std::string_view dev_names, std::optional<st
       return fail(fmt::format("{}: the network label {} is used by another virtual switch", n, n));
     }
   }
+  if (!console_vm_) console_vm_ = hs_->find_vm(host_, "console");  // findnic may have made it
   if (!console_vm_) console_vm_ = hs_->add_vm(host_, "console");
   unsigned next = 0;
   for (const auto& e : eth_) next = std::max(next, e.number + 1);
