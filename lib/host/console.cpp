@@ -449,6 +449,22 @@ command_result console::run(std::string_view line, sim_time now) {
     std::string cmd = w[0];
     if (const auto slash = cmd.rfind('/'); slash != std::string::npos) cmd = cmd.substr(slash + 1);
     const std::vector<std::string> args(w.begin() + 1, w.end());
+    try {
+      r = dispatch(cmd, args, now);
+    } catch (const host_error& e) {
+      // A host limit hit while creating (e.g. a full virtual switch: 32 ports [AG2]).
+      r = {1, fmt::format("{}: {}\n", cmd, e.what())};
+      log(now, "kernel", fmt::format("{}: {}", cmd, e.what()));
+    }
+  }
+  update_mui(now);
+  history_.push_back({now, std::string(trim(line)), r});
+  return r;
+}
+
+command_result console::dispatch(const std::string& cmd, const std::vector<std::string>& args, sim_time now) {
+  command_result r;
+  {
     if (cmd == "insmod" || cmd == "modprobe") {
       r = insmod(args, now);
     } else if (cmd == "ifconfig") {
@@ -462,11 +478,9 @@ command_result console::run(std::string_view line, sim_time now) {
     } else if (cmd == "grep") {
       r = grep(args);
     } else {
-      r = {127, fmt::format("bash: {}: command not found\n", w[0])};
+      r = {127, fmt::format("bash: {}: command not found\n", cmd)};
     }
   }
-  update_mui(now);
-  history_.push_back({now, std::string(trim(line)), r});
   return r;
 }
 

@@ -25,6 +25,8 @@
 /// Commands (run(), one shell line, no pipes): insmod, ifconfig, ifup, ifdown, findnic,
 /// grep PATTERN /var/log/messages. A command never throws for what a user typed: it returns
 /// the exit status and the output a host would print (usage and runtime errors included).
+/// A host limit hit while creating a device (a full virtual switch) is an exit status too;
+/// the devices created before it by the same insmod stay (ESX's behaviour here is unknown).
 /// boot() validates every file first and throws console_error naming file:line on a
 /// malformed line, so a scenario fails at load time, not half-way.
 ///
@@ -209,6 +211,7 @@ class console {
   eth_device* eth_at(unsigned number) noexcept;
   void changed(unsigned number, sim_time now);
   void update_mui(sim_time now);
+  command_result dispatch(const std::string& cmd, const std::vector<std::string>& args, sim_time now);
   command_result insmod(const std::vector<std::string>& args, sim_time now);
   command_result ifconfig(const std::vector<std::string>& args, sim_time now);
   command_result ifup(const std::vector<std::string>& args, sim_time now);
