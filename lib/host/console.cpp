@@ -134,7 +134,7 @@ unsigned classful_prefix(wire::ipv4_address ip) noexcept {
   const std::uint32_t top = ip.to_u32() >> 24;
   if (top < 128) return 8;   // class A
   if (top < 192) return 16;  // class B
-  return 24;                 // class C (and beyond: Linux gives /24 too... D/E are not unicast)
+  return 24;                 // class C (D is not unicast; E is given /24 here)
 }
 
 modules_conf parse_modules_conf(std::string_view text, std::string_view file) {

@@ -202,6 +202,12 @@ TEST_CASE("console: a bonded adapter must be named by its bond; Ethernet device 
   const auto vs = w.hs.add_vswitch(w.h, "Production", host::bond_binding{0});
   CHECK(w.run("insmod vmxnet_console devName=bond0").status == 0);
   CHECK(w.con->find_eth(1)->vswitch == vs);
+  CHECK(w.hs.bond_vmnics(w.h, 0) == std::vector<unsigned>{1, 2});
+  CHECK(w.hs.bond_vmnics(w.h, 5).empty());
+  CHECK(w.hs.vmnic_bond(w.h, 2) == 0u);
+  CHECK(!w.hs.vmnic_bond(w.h, 0));
+  CHECK(!w.con->carrier(*w.con->find_eth(1)));  // neither member is wired
+  CHECK(w.con->carrier(*w.con->find_eth(0)));   // the console NIC's station link
   // The same device twice: the module is loaded, so the error is the module's.
   CHECK(w.run("insmod vmxnet_console devName=bond0").output == "insmod: a module named vmxnet_console already exists\n");
 }
