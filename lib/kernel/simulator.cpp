@@ -25,6 +25,7 @@ event_kind simulator::register_kind(std::string_view name, event_handler fn, voi
   }
   handlers_.push_back(handler_entry{fn, ctx});
   kind_names_.emplace_back(name);
+  handler_limit_ = static_cast<std::uint32_t>(handlers_.size() - 1);
   return static_cast<event_kind>(handlers_.size() - 1);
 }
 

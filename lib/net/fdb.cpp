@@ -6,6 +6,7 @@
 namespace vnetsim::net {
 
 fdb::fdb(const fdb_config& cfg) : cfg_(cfg) {
+  update_ageing();
   // Load factor at most 1/2: table size = the power of two >= 2 * capacity (at least 2).
   const std::size_t want = std::max<std::size_t>(2, std::size_t{cfg.capacity} * 2);
   const std::size_t n = std::bit_ceil(want);

@@ -99,8 +99,8 @@ TEST_CASE("bond: carrier loss fails over after the NIC's detection delay; restor
   CHECK(failovers[0].vmnic == 0u);
   CHECK(failbacks[0].at == sim_time::from_us(21'500));  // restore + detect_up
   CHECK(failbacks[0].vmnic == 0u);
-  CHECK(*first_event(w, host_event::kind::member_state, 0, static_cast<std::uint8_t>(bond::member_state::link_down)) ==
-        sim_time::from_us(12'500));
+  CHECK(*first_event(w, host_event::kind::member_state, 0,
+                     static_cast<std::uint8_t>(bond::member_state::link_down)) == sim_time::from_us(12'500));
   // Frames at 11 and 12 ms: the NIC still saw link up, the cable was cut: lost, counted.
   CHECK(s.results.size() == 30);
   CHECK(std::count(s.results.begin(), s.results.end(), tx_result::dropped_nic) == 2);
@@ -142,14 +142,20 @@ std::optional<sim_time> beacon_detection(unsigned threshold, const char* rule, b
     w.links.set_black_hole(l0, dev::link_side::a, true);
     w.links.set_black_hole(l0, dev::link_side::b, true);
   });
-  w.sim.run_until(30_s);
+  // The boundary: half a second after the T-th counted miss (at 11 + T s).
+  w.sim.run_until(sim_time::from_s(11 + threshold) + 500_ms);
   REQUIRE(w.hs.beacon_monitor(h, 1) != nullptr);
+  CHECK(w.hs.beacon_monitor(h, 1)->missed(0) == threshold);
+  CHECK(w.hs.beacon_monitor(h, 1)->state(0) ==
+        (std::string_view(rule) == "exceeds" ? beacon::member_state::ok : beacon::member_state::failed));
+  w.sim.run_until(30_s);
   CHECK(w.hs.beacon_monitor(h, 1)->threshold() == threshold);
   CHECK(w.guest_count(a) == 0);  // beacons never reach a VM
   CHECK(w.hs.bond_stats(h, 1).beacons_rx > 0);
   CHECK(w.hs.bond_policy(h, 1).state(0) == bond::member_state::beacon_failed);
   CHECK(w.hs.bond_policy(h, 1).state(1) == bond::member_state::up);
-  return first_event(w, host_event::kind::beacon_state, 0, static_cast<std::uint8_t>(beacon::member_state::failed));
+  return first_event(w, host_event::kind::beacon_state, 0,
+                     static_cast<std::uint8_t>(beacon::member_state::failed));
 }
 
 }  // namespace
@@ -247,8 +253,8 @@ TEST_CASE("bond: two members, beacons lost both ways: the ambiguous case, keep v
 TEST_CASE("bond: three members find the upstream black hole at interval x (T + 1) and fail over") {
   upstream u(3, 2);
   u.w.sim.run_until(20_s);
-  CHECK(first_event(u.w, host_event::kind::beacon_state, 0, static_cast<std::uint8_t>(beacon::member_state::failed)) ==
-        9_s);
+  CHECK(first_event(u.w, host_event::kind::beacon_state, 0,
+                    static_cast<std::uint8_t>(beacon::member_state::failed)) == 9_s);
   const auto fo = u.w.events(host_event::kind::failover);
   REQUIRE(fo.size() == 1);
   CHECK(fo[0].at == 9_s);
@@ -329,7 +335,8 @@ TEST_CASE("bond: out-ip spreads flows by address pair; non-IP frames take a fixe
   const auto a = w.add_vm(h, "a", "net", vm_mac(1));
   w.sim.run_until(1_ms);
   for (std::uint32_t i = 1; i <= 64; ++i) {
-    CHECK(w.vm_send(a, world::ip_frame(station_mac, vm_mac(1), 0x0a00'0101, 0x0a00'0000 + i)) == tx_result::sent);
+    CHECK(w.vm_send(a, world::ip_frame(station_mac, vm_mac(1), 0x0a00'0101, 0x0a00'0000 + i)) ==
+          tx_result::sent);
   }
   w.sim.run_until(5_ms);
   for (unsigned i = 0; i < 4; ++i) CHECK(w.nics.stats(w.nic(h, i)).ifOutUcastPkts == 16);
@@ -362,7 +369,8 @@ TEST_CASE("bond: out-ip towards a static EtherChannel gives no MAC flap") {
   w.hs.add_vswitch(h, "net", host::bond_binding{1});
   const auto a = w.add_vm(h, "a", "net", vm_mac(1));
   w.sim.run_until(1_ms);
-  for (std::uint32_t i = 1; i <= 16; ++i) w.vm_send(a, world::ip_frame(station_mac, vm_mac(1), 0x0a00'0101, 0x0a00'0000 + i));
+  for (std::uint32_t i = 1; i <= 16; ++i)
+    w.vm_send(a, world::ip_frame(station_mac, vm_mac(1), 0x0a00'0101, 0x0a00'0000 + i));
   w.sim.run_until(5_ms);
   CHECK(w.nics.stats(w.nic(h, 0)).ifOutUcastPkts == 8);
   CHECK(w.nics.stats(w.nic(h, 1)).ifOutUcastPkts == 8);
@@ -499,17 +507,19 @@ TEST_CASE("bond: 1 to 10 adapters; binding changes refused while a running VM us
   eleven.pop_back();
   w.hs.add_bond(h, 1, eleven);
   CHECK(w.hs.bond_policy(h, 1).member_count() == 10);
-  CHECK_THROWS_WITH_AS(w.hs.bond_add_member(h, 1, 10), doctest::Contains("at most 10 adapters"), host::host_error);
+  CHECK_THROWS_WITH_AS(w.hs.bond_add_member(h, 1, 10), doctest::Contains("at most 10 adapters"),
+                       host::host_error);
   const unsigned two[] = {10, 0};
   CHECK_THROWS_WITH_AS(w.hs.add_bond(h, 2, two), doctest::Contains("vmnic0 is already bound to bond1"),
                        host::host_error);
   w.hs.add_vswitch(h, "net", host::bond_binding{1});
   const auto v = w.add_vm(h, "a", "net", vm_mac(1));
   (void)v;
-  CHECK_THROWS_WITH_AS(w.hs.bond_remove_member(h, 1, 3),
-                       doctest::Contains("cannot detach vmnic3 while a running virtual machine uses the virtual "
-                                         "switch \"net\""),
-                       host::host_error);
+  CHECK_THROWS_WITH_AS(
+      w.hs.bond_remove_member(h, 1, 3),
+      doctest::Contains("cannot detach vmnic3 while a running virtual machine uses the virtual "
+                        "switch \"net\""),
+      host::host_error);
   CHECK(w.hs.bond_policy(h, 1).member_count() == 10);  // nothing changed
   const auto vm = *w.hs.find_vm(h, "a");
   w.hs.set_vm_running(vm, false);
@@ -519,7 +529,8 @@ TEST_CASE("bond: 1 to 10 adapters; binding changes refused while a running VM us
   w.hs.bond_add_member(h, 1, 11);
   CHECK(w.hs.bond_policy(h, 1).find_vmnic(11));
   w.hs.set_vm_running(vm, true);
-  CHECK_THROWS_WITH_AS(w.hs.bond_add_member(h, 1, 3), doctest::Contains("cannot bind vmnic3"), host::host_error);
+  CHECK_THROWS_WITH_AS(w.hs.bond_add_member(h, 1, 3), doctest::Contains("cannot bind vmnic3"),
+                       host::host_error);
 }
 
 TEST_CASE("bond: configuration keys are validated with the key, the value and the rule") {
@@ -527,13 +538,15 @@ TEST_CASE("bond: configuration keys are validated with the key, the value and th
   const auto h = w.add_host("esx1", 3);
   const unsigned members[] = {0, 1};
   w.hs.add_bond(h, 1, members);
-  CHECK_THROWS_WITH_AS(w.hs.set_nicteam(h, "nicteam.bond1.switch_failover_threshold", "1"),
-                       doctest::Contains("nicteam.bond1.switch_failover_threshold = \"1\": 0 turns beacon monitoring "
-                                         "off, 2 or more turns it on"),
-                       host::host_error);
+  CHECK_THROWS_WITH_AS(
+      w.hs.set_nicteam(h, "nicteam.bond1.switch_failover_threshold", "1"),
+      doctest::Contains("nicteam.bond1.switch_failover_threshold = \"1\": 0 turns beacon monitoring "
+                        "off, 2 or more turns it on"),
+      host::host_error);
   CHECK_THROWS_WITH_AS(w.hs.set_advanced(h, "SwitchFailoverThreshold", "1"),
                        doctest::Contains("SwitchFailoverThreshold = \"1\""), host::host_error);
-  CHECK_THROWS_AS(w.hs.set_nicteam(h, "nicteam.bond1.home_link", "vmnic2"), host::host_error);  // not a member
+  CHECK_THROWS_AS(w.hs.set_nicteam(h, "nicteam.bond1.home_link", "vmnic2"),
+                  host::host_error);  // not a member
   CHECK_THROWS_AS(w.hs.set_nicteam(h, "nicteam.bond1.home_link", "eth0"), host::host_error);
   CHECK_THROWS_AS(w.hs.set_nicteam(h, "nicteam.bond1.load_balance_mode", "round-robin"), host::host_error);
   CHECK_THROWS_AS(w.hs.set_nicteam(h, "nicteam.bond2.load_balance_mode", "out-ip"), host::host_error);
@@ -555,7 +568,9 @@ TEST_CASE("bond: configuration keys are validated with the key, the value and th
   CHECK_FALSE(w.hs.bond_config(h, 1).home_link);
 }
 
-TEST_CASE("bond: receive admission: accept_all (2.x) delivers a flooded broadcast once per member; active_only once") {
+TEST_CASE(
+    "bond: receive admission: accept_all (2.x) delivers a flooded broadcast once per member; active_only "
+    "once") {
   for (const char* filter : {"accept_all", "active_only"}) {
     world w;
     const auto h = w.add_host("esx1", 2);
@@ -576,4 +591,65 @@ TEST_CASE("bond: receive admission: accept_all (2.x) delivers a flooded broadcas
     CHECK(w.guest_count(a) == (all ? 2u : 1u));
     CHECK(w.hs.vswitch_stats(vs).dropped_not_admitted == (all ? 0u : 1u));
   }
+}
+
+TEST_CASE("bond: home_link overrides load_balance_mode") {
+  world w;
+  const auto h = w.add_host("esx1", 2);
+  const unsigned members[] = {0, 1};
+  w.hs.add_bond(h, 1, members);
+  w.hs.set_nicteam(h, "nicteam.bond1.load_balance_mode", "out-ip");
+  CHECK(w.hs.bond_policy(h, 1).current_mode() == bond::mode::out_ip);
+  w.hs.set_nicteam(h, "nicteam.bond1.home_link", "vmnic1");
+  CHECK(w.hs.bond_policy(h, 1).current_mode() == bond::mode::standby);
+  w.hs.set_nicteam(h, "nicteam.bond1.home_link", "");
+  CHECK(w.hs.bond_policy(h, 1).current_mode() == bond::mode::out_ip);
+}
+
+TEST_CASE("bond: a run is reproducible: the same events, frames and times twice") {
+  auto run = [] {
+    upstream u(3, 2, "keep", true);
+    u.w.hs.set_nicteam(u.h, "nicteam.bond1.notify_switches", "yes");
+    u.w.sim.run_until(12_s);
+    std::vector<std::string> log;
+    for (const auto& e : u.w.hs.events()) log.push_back(u.w.hs.to_string(e));
+    for (const auto& r : u.w.station_rx) log.push_back(fmt::format("{} {} {}", r.at, r.who, r.bytes.size()));
+    return log;
+  };
+  const auto a = run();
+  const auto b = run();
+  CHECK(a.size() > 100);
+  CHECK(a == b);
+}
+
+TEST_CASE("bond: with beacons, n members survive n - 2 failures [VS65]") {
+  world w;
+  const auto h = w.add_host("esx1", 4);
+  const auto sw = w.add_switch(5);
+  std::vector<dev::link_id> l;
+  for (unsigned i = 0; i < 4; ++i) l.push_back(w.wire_vmnic(h, i, sw, static_cast<net::port_no>(i)));
+  const auto st = w.station_on(sw, 4);
+  const unsigned members[] = {0, 1, 2, 3};
+  w.hs.add_bond(h, 1, members);
+  w.hs.set_advanced(h, "SwitchFailoverThreshold", "2");
+  w.hs.add_vswitch(h, "net", host::bond_binding{1});
+  std::vector<host::vnic_id> vms;
+  for (unsigned i = 1; i <= 8; ++i) vms.push_back(w.add_vm(h, fmt::format("vm{}", i), "net", vm_mac(i)));
+  w.sim.schedule_at(2'500_ms, [&](kernel::simulator&) {
+    for (unsigned i : {0u, 1u}) {
+      w.links.set_black_hole(l[i], dev::link_side::a, true);
+      w.links.set_black_hole(l[i], dev::link_side::b, true);
+    }
+  });
+  w.sim.run_until(10_s);
+  const auto& p = w.hs.bond_policy(h, 1);
+  CHECK(p.state(0) == bond::member_state::beacon_failed);
+  CHECK(p.state(1) == bond::member_state::beacon_failed);
+  CHECK(p.state(2) == bond::member_state::up);
+  CHECK(p.state(3) == bond::member_state::up);
+  CHECK(w.hs.bond_stats(h, 1).failovers == 2);
+  const auto before = received_between(w, st, 0_s, 11_s);
+  for (unsigned i = 0; i < vms.size(); ++i) w.vm_send(vms[i], world::frame(station_mac, vm_mac(i + 1)));
+  w.sim.run_until(11_s);
+  CHECK(received_between(w, st, 0_s, 11_s) - before == 8);  // every VM still gets out
 }

@@ -93,8 +93,8 @@ struct world {
 
   /// Links vmnicN of host h to a switch port.
   dev::link_id wire_vmnic(host::host_id h, unsigned n, net::switch_id sw, net::port_no port) {
-    const auto id = links.add(fmt::format("h{}/vmnic{}-sw{}/{}", h, n, sw, port), {}, hs.uplink_endpoint(nic(h, n)),
-                              sws.endpoint(sw, port));
+    const auto id = links.add(fmt::format("h{}/vmnic{}-sw{}/{}", h, n, sw, port), {},
+                              hs.uplink_endpoint(nic(h, n)), sws.endpoint(sw, port));
     nics.attach(nic(h, n), id, dev::link_side::a);
     sws.attach(sw, port, id, dev::link_side::b);
     return id;
@@ -123,8 +123,8 @@ struct world {
     return sws.add(cfg);
   }
   dev::link_id trunk(net::switch_id a, net::port_no pa, net::switch_id b, net::port_no pb) {
-    const auto id = links.add(fmt::format("sw{}/{}-sw{}/{}", a, pa, b, pb), {}, sws.endpoint(a, pa),
-                              sws.endpoint(b, pb));
+    const auto id =
+        links.add(fmt::format("sw{}/{}-sw{}/{}", a, pa, b, pb), {}, sws.endpoint(a, pa), sws.endpoint(b, pb));
     sws.attach(a, pa, id, dev::link_side::a);
     sws.attach(b, pb, id, dev::link_side::b);
     return id;
@@ -158,7 +158,8 @@ struct world {
     return b;
   }
   /// An IPv4 frame (header only as far as the addresses) from `sip` to `dip`.
-  static bytes_t ip_frame(wire::mac_address dst, wire::mac_address src, std::uint32_t sip, std::uint32_t dip) {
+  static bytes_t ip_frame(wire::mac_address dst, wire::mac_address src, std::uint32_t sip,
+                          std::uint32_t dip) {
     auto b = frame(dst, src, 0x0800);
     b[14] = 0x45;
     b[16] = 0;

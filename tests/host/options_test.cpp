@@ -66,6 +66,20 @@ TEST_CASE("options: updelay holds a restored member back; skipped when no member
   CHECK(act.back().to_vmnic == 1u);
 }
 
+TEST_CASE("options: the host-wide Net.TeamPolicyUpDelay applies to bonds without their own updelay") {
+  pair_world p;
+  p.w.hs.set_advanced(p.h, "Net.TeamPolicyUpDelay", "2s");
+  p.carrier_at(1_s, 0, false);
+  p.carrier_at(2_s, 0, true);
+  p.w.sim.run_until(10_s);
+  CHECK(p.times(host_event::kind::failback) == std::vector<sim_time>{4_s});
+  p.w.hs.set_nicteam(p.h, "nicteam.bond1.updelay", "0");  // the bond's own value wins
+  p.carrier_at(11_s, 0, false);
+  p.carrier_at(12_s, 0, true);
+  p.w.sim.run_until(20_s);
+  CHECK(p.times(host_event::kind::failback) == std::vector<sim_time>{4_s, 12_s});
+}
+
 TEST_CASE("options: downdelay delays the failover; frames meanwhile are lost and counted") {
   pair_world p;
   p.w.hs.set_nicteam(p.h, "nicteam.bond1.downdelay", "300ms");
@@ -110,14 +124,16 @@ TEST_CASE("options: notify switches sends 5 RARP frames per VM from the new memb
   }
   REQUIRE(rarps.size() == 10);  // 5 per VM [KB90045]
   for (std::size_t i = 0; i < 5; ++i) {
-    CHECK(rarps[2 * i].at == 1_s + sim_time::from_ms(100) * static_cast<std::int64_t>(i) + sim_time::from_ns(hop60_ns));
+    CHECK(rarps[2 * i].at ==
+          1_s + sim_time::from_ms(100) * static_cast<std::int64_t>(i) + sim_time::from_ns(hop60_ns));
   }
   // The exact bytes for VM a: broadcast, from its MAC, 0x8035, RFC 903 reverse request
   // "who is 00:50:56:00:00:01 tell 00:50:56:00:00:01", padded to 60 bytes.
-  const bytes_t expect{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x50, 0x56, 0x00, 0x00, 0x01, 0x80, 0x35,
-                       0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x03, 0x00, 0x50, 0x56, 0x00, 0x00, 0x01,
-                       0x00, 0x00, 0x00, 0x00, 0x00, 0x50, 0x56, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const bytes_t expect{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x50, 0x56, 0x00, 0x00, 0x01,
+                       0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x03, 0x00, 0x50,
+                       0x56, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x50, 0x56, 0x00,
+                       0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0,    0,    0,    0,    0,    0,
+                       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0};
   CHECK(rarps[0].bytes == expect);
   CHECK(p.w.hs.bond_stats(p.h, 1).rarp_sent == 10);
   CHECK(p.w.events(host_event::kind::notify).size() == 2);
@@ -130,7 +146,8 @@ TEST_CASE("options: notify switches sends 5 RARP frames per VM from the new memb
 
 TEST_CASE("options: a scheduled home_link change moves the traffic at that simulated time") {
   pair_world p;
-  p.w.sim.schedule_at(5_s, [&](kernel::simulator&) { p.w.hs.set_nicteam(p.h, "nicteam.bond1.home_link", "vmnic1"); });
+  p.w.sim.schedule_at(
+      5_s, [&](kernel::simulator&) { p.w.hs.set_nicteam(p.h, "nicteam.bond1.home_link", "vmnic1"); });
   p.w.sim.run_until(4_s);
   const auto f = world::frame(mac(0x0200'00ff'0001ULL), vm_mac(1));
   p.w.vm_send(p.a, f);
@@ -168,7 +185,7 @@ TEST_CASE("options: a bond without checksum offload fills checksums in software"
   const auto a = w.add_vm(h, "a", "net", vm_mac(1));
   w.sim.run_until(1_ms);
   auto b = world::ip_frame(mac(0x0200'00ff'0001ULL), vm_mac(1), 0x0a00'0001, 0x0a00'0002);
-  b[22] = 64;  // TTL
+  b[22] = 64;    // TTL
   b[23] = 0xfd;  // a protocol with no L4 checksum
   auto f = w.make(b);
   f.meta().csum = dev::csum_offload::ipv4_header;
@@ -236,9 +253,46 @@ TEST_CASE("options: a bond without TSO segments super-frames in software; no mem
   // 14 + 20 + 20 + 2500 bytes of payload, MSS 1000 -> 3 segments.
   const std::size_t pay = 2500;
   bytes_t b = world::frame(mac(0x0200'00ff'0001ULL), vm_mac(1), 0x0800, 14 + 40 + pay);
-  const bytes_t hdr{0x45, 0, static_cast<std::uint8_t>((40 + pay) >> 8), static_cast<std::uint8_t>((40 + pay) & 0xff),
-                    0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-                    0x04, 0x00, 0x00, 0x50, 0, 0, 0x10, 0, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0};
+  const bytes_t hdr{0x45,
+                    0,
+                    static_cast<std::uint8_t>((40 + pay) >> 8),
+                    static_cast<std::uint8_t>((40 + pay) & 0xff),
+                    0x12,
+                    0x34,
+                    0x40,
+                    0,
+                    64,
+                    6,
+                    0,
+                    0,
+                    10,
+                    0,
+                    0,
+                    1,
+                    10,
+                    0,
+                    0,
+                    2,
+                    0x04,
+                    0x00,
+                    0x00,
+                    0x50,
+                    0,
+                    0,
+                    0x10,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0x50,
+                    0x18,
+                    0xff,
+                    0xff,
+                    0,
+                    0,
+                    0,
+                    0};
   std::copy(hdr.begin(), hdr.end(), b.begin() + 14);
   auto f = w.make(b);
   f.meta().tso_mss = 1000;
@@ -278,8 +332,8 @@ TEST_CASE("options: beacons carry SwitchFailoverBeaconVlanID and SwitchFailoverB
   REQUIRE(w.station_count(s0) == 1);
   const auto& r = w.station_rx[0].bytes;
   REQUIRE(r.size() == 64);
-  const bytes_t head{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
-                     0x81, 0x00, 0x00, 0x05, 0x88, 0x88, 'V', 'N', 'S', 'B', 1, 0, 0x00, 0x03, 0x00, 0x00};
+  const bytes_t head{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x81, 0x00,
+                     0x00, 0x05, 0x88, 0x88, 'V',  'N',  'S',  'B',  1,    0,    0x00, 0x03, 0x00, 0x00};
   CHECK(bytes_t(r.begin(), r.begin() + 28) == head);
   CHECK(w.station_rx[0].at == sim_time::from_ns(hop64_ns));
   // Tagged by the NICs in hardware (the bond has VLAN tagging).

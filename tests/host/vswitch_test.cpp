@@ -44,7 +44,8 @@ TEST_CASE("vswitch: local unicast stays on the host, at memory speed or the conf
   CHECK(w.guest_rx[0].at == 1_ms + 3_us);
 }
 
-TEST_CASE("vswitch: unknown unicast leaves through the vmnic; broadcast to every other local port and one uplink") {
+TEST_CASE(
+    "vswitch: unknown unicast leaves through the vmnic; broadcast to every other local port and one uplink") {
   world w;
   const auto h = w.add_host("esx1", 1);
   const auto st = w.station_at(h, 0);
@@ -218,21 +219,25 @@ TEST_CASE("vswitch: a 33rd adapter on 32 ports, bad VLANs, bad MACs and labels a
   for (unsigned i = 0; i < 32; ++i) w.add_vm(h, fmt::format("vm{}", i), "net");
   CHECK(w.hs.vswitch_ports_used(vs) == 32);
   CHECK_THROWS_WITH_AS(w.add_vm(h, "vm32", "net"),
-                       doctest::Contains("virtual switch \"net\" has all its 32 ports in use"), host::host_error);
-  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "bad", 4096), doctest::Contains("VLAN 4096"), host::host_error);
-  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "net", 5), doctest::Contains("already used"), host::host_error);
+                       doctest::Contains("virtual switch \"net\" has all its 32 ports in use"),
+                       host::host_error);
+  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "bad", 4096), doctest::Contains("VLAN 4096"),
+                       host::host_error);
+  CHECK_THROWS_WITH_AS(w.hs.add_port_group(h, vs, "net", 5), doctest::Contains("already used"),
+                       host::host_error);
   const auto vs2 = w.hs.add_vswitch(h, "other", std::monostate{});
   (void)vs2;
   CHECK_THROWS_WITH_AS(w.add_vm(h, "x", "other", mac(0x0050'5640'0000ULL)),
                        doctest::Contains("00:50:56:00:00:00-00:50:56:3f:ff:ff"), host::host_error);
-  CHECK_THROWS_WITH_AS(w.add_vm(h, "y", "other", mac(0x0200'0000'0001ULL)), doctest::Contains("static address"),
-                       host::host_error);
+  CHECK_THROWS_WITH_AS(w.add_vm(h, "y", "other", mac(0x0200'0000'0001ULL)),
+                       doctest::Contains("static address"), host::host_error);
   w.add_vm(h, "z", "other", vm_mac(0x3fffff));
   CHECK_THROWS_WITH_AS(w.add_vm(h, "z2", "other", vm_mac(0x3fffff)), doctest::Contains("already used"),
                        host::host_error);
-  CHECK_THROWS_WITH_AS(w.add_vm(h, "q", "nowhere"), doctest::Contains("network label \"nowhere\" does not exist"),
-                       host::host_error);
-  CHECK_THROWS_AS(w.hs.add_vswitch(h, "x2", host::vmnic_binding{0}), host::host_error);  // vmnic0 already bound
+  CHECK_THROWS_WITH_AS(w.add_vm(h, "q", "nowhere"),
+                       doctest::Contains("network label \"nowhere\" does not exist"), host::host_error);
+  CHECK_THROWS_AS(w.hs.add_vswitch(h, "x2", host::vmnic_binding{0}),
+                  host::host_error);  // vmnic0 already bound
   CHECK_THROWS_AS(w.hs.add_vswitch(h, "x3", host::vmnic_binding{5}), host::host_error);  // no vmnic5
   CHECK_THROWS_AS(w.hs.add_host("esx1"), host::host_error);
 }
@@ -302,7 +307,8 @@ TEST_CASE("vswitch: the frame path allocates nothing once warmed up") {
   const auto h = w.add_host("esx1", 2);
   std::vector<dev::link_id> l;
   for (unsigned i = 0; i < 2; ++i) {
-    l.push_back(w.links.add(fmt::format("l{}", i), {}, w.hs.uplink_endpoint(w.nic(h, i)), {count_sink, 0, i, 0}));
+    l.push_back(
+        w.links.add(fmt::format("l{}", i), {}, w.hs.uplink_endpoint(w.nic(h, i)), {count_sink, 0, i, 0}));
     w.nics.attach(w.nic(h, i), l.back(), dev::link_side::a);
   }
   const unsigned members[] = {0, 1};
@@ -339,4 +345,42 @@ TEST_CASE("vswitch: the frame path allocates nothing once warmed up") {
   CHECK(test::allocation_count() == before);
   CHECK(taken - before_taken == 50 * (1 + 2 + 1));
   CHECK(arrived - before_arrived == 50 * 2);
+}
+
+TEST_CASE("vswitch: two hosts through a switch: VM to VM across, exact arrival time") {
+  world w;
+  const auto h1 = w.add_host("esx1", 1);
+  const auto h2 = w.add_host("esx2", 1);
+  const auto sw = w.add_switch(2);
+  w.wire_vmnic(h1, 0, sw, 0);
+  w.wire_vmnic(h2, 0, sw, 1);
+  w.hs.add_vswitch(h1, "net", host::vmnic_binding{0});
+  w.hs.add_vswitch(h2, "net", host::vmnic_binding{0});
+  const auto a = w.add_vm(h1, "a", "net", vm_mac(1));
+  const auto b = w.add_vm(h2, "b", "net", vm_mac(2));
+  CHECK(w.hs.find_vm("a") == w.hs.find_vm("esx1/a"));
+  CHECK_FALSE(w.hs.find_vm("esx2/a"));
+  w.sim.run_until(1_ms);
+  const auto f = world::frame(vm_mac(2), vm_mac(1));
+  CHECK(w.vm_send(a, f) == tx_result::sent);
+  w.sim.run_until(2_ms);
+  REQUIRE(w.guest_rx.size() == 1);
+  CHECK(w.guest_rx[0].who == b);
+  CHECK(w.guest_rx[0].bytes == f);
+  // Two hops and the switch's store-and-forward latency (5 us default).
+  CHECK(w.guest_rx[0].at == 1_ms + sim_time::from_ns(2 * hop60_ns) + net::default_forwarding_latency);
+}
+
+TEST_CASE("vswitch: a vswitch bound to one vmnic drops and counts when that vmnic has no link") {
+  world w;
+  const auto h = w.add_host("esx1", 1);
+  const auto st = w.station_at(h, 0);
+  const auto vs = w.hs.add_vswitch(h, "net", host::vmnic_binding{0});
+  const auto a = w.add_vm(h, "a", "net", vm_mac(1));
+  w.sim.run_until(1_ms);
+  w.links.set_carrier(w.stations[st].link, false);
+  w.sim.run_until(2_ms);
+  CHECK(w.vm_send(a, world::frame(vm_mac(9), vm_mac(1))) == tx_result::dropped_no_uplink);
+  CHECK(w.hs.vswitch_stats(vs).dropped_no_uplink == 1);
+  CHECK(w.hs.vnic_stats(a).tx_dropped == 1);
 }

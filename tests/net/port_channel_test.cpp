@@ -1,6 +1,6 @@
 // Port-channels (EtherChannel / LACP) on net::switch_set: one logical port for learning,
 // flooding and split horizon; deterministic egress hashing; member failure; LACP between two
-// switches [VS67][LK3AD].
+// switches [VS67][LK3AD]; one spanning tree port on STP and RSTP switches (802.1AX-2014 6.1).
 #include "vnetsim/net/switch.hpp"
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include "vnetsim/net/topology.hpp"
 #include "vnetsim/wire/bytes.hpp"
 #include "vnetsim/wire/lacp.hpp"
 #include "../kernel/alloc_counter.hpp"
@@ -358,17 +359,24 @@ TEST_CASE("port-channel: configuration errors name the switch, channel and rule"
   same.edge = true;  // not a VLAN field: allowed
   CHECK_NOTHROW(w.sws.configure_port(sw, 0, same));
 
-  SUBCASE("STP and port-channels cannot be combined yet") {
+  SUBCASE("a channel path cost the spanning tree engine rejects") {
     net::switch_config sc;
     sc.name = "stp";
-    sc.stp = net::stp_mode::rstp;
-    sc.rstp_bridge.address = mac(0x0200'0000'0001ULL);
+    sc.stp = net::stp_mode::stp;  // 802.1D-1998 costs: 1-65535
+    sc.stp_bridge.address = mac(0x0200'0000'0001ULL);
     const auto s2 = w.add_switch(4, sc);
-    CHECK_THROWS_WITH_AS(w.sws.add_port_channel(s2, static_channel({0, 1})),
-                         "switch 1 (stp) port-channel Po1: port-channels cannot be combined with "
-                         "STP/RSTP yet (the spanning tree runs per physical port); use "
-                         "stp_mode::none",
+    auto pc = static_channel({0, 1});
+    pc.path_cost = 70'000;
+    CHECK_THROWS_WITH_AS(w.sws.add_port_channel(s2, pc),
+                         doctest::Contains("switch 1 (stp) port-channel Po1: spanning tree: "),
                          net::switch_error);
+    CHECK(w.sws.channel_count(s2) == 0);  // rolled back, the engine rebuilt without it
+    REQUIRE(w.sws.stp_engine(s2) != nullptr);
+    CHECK(w.sws.stp_engine(s2)->port_count() == 4);
+    CHECK(w.sws.channel_of(s2, 0) == std::nullopt);
+    pc.path_cost = 0;
+    CHECK(w.sws.add_port_channel(s2, pc) == 0);
+    CHECK(w.sws.stp_engine(s2)->port_count() == 5);  // 4 physical + Po1
   }
   SUBCASE("lacp needs a frame pool") {
     kernel::simulator sim;
@@ -632,4 +640,344 @@ TEST_CASE("port-channel: the frame path allocates nothing once warmed up") {
   CHECK(test::allocation_count() == before);
   CHECK(w.delivered - before_delivered == 50 * (1 + 1 + 2));
   CHECK(w.sws.counters(sw).mac_flaps == 0);
+}
+
+// ---- spanning tree on port-channels -------------------------------------------------------
+
+namespace {
+
+using namespace vnetsim::literals;
+
+/// Two switches in a loop: A/0 -- B/0 one link, A/{2,3} -- B/{2,3} a static 2-member
+/// channel Po1 (engine port 5 = port_count + 0), a host on port 1 (edge) of each. A is the
+/// root (priority 4096). Port 0's cost is set to the Table 17-3 cost of 1 Gb/s (20,000);
+/// the channel's comes from its 2 Gb/s aggregate: 20,000,000,000,000 / 2e9 = 10,000
+/// (802.1D-2004 Table 17-3); STP uses the same table (cost_method ieee2004). Carrier changes
+/// are detected 2 ms late (link_detect_delay).
+struct stp_channel_pair {
+  world w;
+  net::switch_id a = 0, b = 0;
+  dev::link_id l0 = 0, m2 = 0, m3 = 0;
+  std::uint32_t ha = 0, hb = 0;
+  static constexpr net::port_no po = 5;  // the channel's logical (and engine) port
+  static constexpr sim_time detect = sim_time::from_ms(2);
+
+  explicit stp_channel_pair(net::stp_mode mode) {
+    net::switch_config ca;
+    ca.name = "A";
+    ca.stp = mode;
+    ca.link_detect_delay = detect;
+    ca.stp_bridge.address = ca.rstp_bridge.address = mac(0x0200'0000'000aULL);
+    ca.stp_bridge.priority = ca.rstp_bridge.priority = 4096;
+    ca.stp_bridge.cost_method = proto::path_cost_method::ieee2004;
+    net::switch_config cb = ca;
+    cb.name = "B";
+    cb.stp_bridge.address = cb.rstp_bridge.address = mac(0x0200'0000'000bULL);
+    cb.stp_bridge.priority = cb.rstp_bridge.priority = 32768;
+    a = w.add_switch(5, ca);
+    b = w.add_switch(5, cb);
+    net::port_config edge;
+    edge.edge = true;
+    net::port_config single;
+    single.path_cost = proto::long_path_cost(1'000'000'000);  // 20,000
+    for (auto s : {a, b}) {
+      w.sws.configure_port(s, 1, edge);
+      w.sws.configure_port(s, 0, single);
+    }
+    l0 = w.trunk(a, 0, b, 0);
+    m2 = w.trunk(a, 2, b, 2);
+    m3 = w.trunk(a, 3, b, 3);
+    ha = w.connect(a, 1);
+    hb = w.connect(b, 1);
+    for (auto s : {a, b}) {
+      REQUIRE(w.sws.add_port_channel(s, static_channel({2, 3})) == 0);
+      REQUIRE(w.sws.channel_port(s, 0) == po);
+    }
+  }
+
+  /// The logical topology (the channel as one link, up when both ends' channel is up) and
+  /// its spanning tree verdict (net/topology.hpp).
+  net::topology_verdict tree() const {
+    net::topology t;
+    const auto na = t.add_node("A", net::node_kind::bridge);
+    const auto nb = t.add_node("B", net::node_kind::bridge);
+    const auto xa = t.add_node("hostA", net::node_kind::host);
+    const auto xb = t.add_node("hostB", net::node_kind::host);
+    t.add_link(na, 0, nb, 0, w.links.carrier(l0), "A/0-B/0");
+    t.add_link(na, po, nb, po, w.sws.channel_up(a, 0) && w.sws.channel_up(b, 0), "Po1");
+    t.add_link(xa, 0, na, 1);
+    t.add_link(xb, 0, nb, 1);
+    return net::check_spanning_tree(t, [&](net::node_id n, net::topo_port p) {
+      const auto s = n == na ? a : b;
+      if (p == po) return w.sws.port_forwarding(s, 2);  // a member reads its channel's state
+      const auto port = static_cast<net::port_no>(p);
+      return w.sws.port_up(s, port) && w.sws.port_forwarding(s, port);
+    });
+  }
+  /// Host A and host B exchange one frame each; returns the hosts that received them
+  /// (not counting the BPDUs their edge ports send them).
+  hosts exchange() {
+    w.send(ha, world::frame(Y, X));
+    w.send(hb, world::frame(X, Y));
+    w.sim.run_for(sim_time::from_ms(1));
+    hosts r;
+    for (const auto& x : w.got) {
+      if ((x.bytes[0] & 1) == 0) r.push_back(x.host);
+    }
+    std::sort(r.begin(), r.end());
+    w.got.clear();
+    return r;
+  }
+  /// BPDUs (multicast frames: the hosts send only unicast here) sent by a port so far.
+  std::uint64_t bpdus_out(net::switch_id s, net::port_no p) const {
+    return w.sws.counters(s, p).out_multicast_pkts;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("port-channel + STP: the channel is one spanning tree port with the aggregate cost") {
+  stp_channel_pair p(net::stp_mode::stp);
+  auto& w = p.w;
+  const auto* ea = w.sws.stp_engine(p.a);
+  const auto* eb = w.sws.stp_engine(p.b);
+  REQUIRE(ea != nullptr);
+  REQUIRE(eb != nullptr);
+  CHECK(eb->port_count() == 6);  // ports 0-4, then Po1
+  CHECK(eb->config(p.po).path_cost == 10'000);
+  CHECK(eb->config(0).path_cost == 20'000);
+
+  // Converged: Listening + Learning, 2 x 15 s, on both of B's candidate ports.
+  w.sim.run_until(29_s);
+  CHECK_FALSE(w.sws.port_forwarding(p.b, 2));
+  CHECK_FALSE(p.tree());  // still apart
+  w.sim.run_until(60_s);
+  CHECK(ea->is_root_bridge());
+  CHECK(eb->root_port() == stp::port_index{p.po});  // 10,000 < 20,000
+  CHECK(eb->root_path_cost() == 10'000);
+  CHECK(eb->state(p.po) == stp::port_state::forwarding);
+  CHECK(eb->state(0) == stp::port_state::blocking);
+  CHECK(eb->state(2) == stp::port_state::disabled);  // members' own engine ports: never used
+  CHECK(eb->state(3) == stp::port_state::disabled);
+  for (net::port_no m : {2, 3}) {
+    CHECK(w.sws.port_forwarding(p.b, m));
+    CHECK(w.sws.port_learning(p.b, m));
+  }
+  CHECK_FALSE(w.sws.port_forwarding(p.b, 0));
+  CHECK(w.sws.port_forwarding(p.a, 0));
+  CHECK(p.tree());
+  // The root's BPDUs for Po1 leave by the first active member only.
+  CHECK(p.bpdus_out(p.a, 2) >= 29);  // one every 2 s (Hello Time) since t = 0
+  CHECK(p.bpdus_out(p.a, 3) == 0);
+  // Data crosses the channel, exactly one copy each way.
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+  CHECK(w.sws.fdb(p.a).peek(1, Y) == p.po);
+  CHECK(w.sws.fdb(p.b).peek(1, X) == p.po);
+
+  w.sim.run_until(200_s);  // the topology change of the initial convergence is long over
+  REQUIRE_FALSE(ea->topology_change());
+  REQUIRE_FALSE(eb->topology_change());
+  p.exchange();  // refresh the entries
+  const auto tc_a = ea->counters().top_changes, tc_b = eb->counters().top_changes;
+  const auto ft_a = ea->forward_transitions(p.po), ft_b = eb->forward_transitions(p.po);
+  const auto rx_b = eb->counters().config_rx;
+  const auto flushed_a = w.sws.fdb(p.a).stats().flushed;
+  const auto flushed_b = w.sws.fdb(p.b).stats().flushed;
+  const auto bpdus_a2 = p.bpdus_out(p.a, 2);
+
+  // One member fails (the one carrying the BPDUs): the channel stays up, STP sees nothing.
+  const sim_time t1 = w.sim.now();
+  w.links.set_carrier(p.m2, false);
+  w.sim.run_until(t1 + p.detect);
+  CHECK(w.sws.channel_active(p.a, 0).size() == 1);
+  CHECK(w.sws.channel_active(p.b, 0).size() == 1);
+  CHECK(w.last_event(p.a, 2, net::switch_event::kind::channel_member_inactive) == t1 + p.detect);
+  // 100 s (5 x Max Age): BPDUs reach B by member 3 now, or B's information would age out.
+  w.sim.run_until(t1 + 100_s);
+  CHECK(ea->counters().top_changes == tc_a);
+  CHECK(eb->counters().top_changes == tc_b);
+  CHECK_FALSE(ea->topology_change());
+  CHECK_FALSE(eb->topology_change());
+  CHECK(ea->forward_transitions(p.po) == ft_a);
+  CHECK(eb->forward_transitions(p.po) == ft_b);
+  CHECK(eb->root_port() == stp::port_index{p.po});
+  CHECK(eb->state(p.po) == stp::port_state::forwarding);
+  CHECK(eb->state(0) == stp::port_state::blocking);
+  CHECK(eb->counters().config_rx >= rx_b + 49);  // one per Hello Time, through member 3
+  CHECK(p.bpdus_out(p.a, 2) == bpdus_a2);
+  CHECK(p.bpdus_out(p.a, 3) >= 49);
+  CHECK(w.sws.fdb(p.a).stats().flushed == flushed_a);
+  CHECK(w.sws.fdb(p.b).stats().flushed == flushed_b);
+  CHECK(w.sws.fdb(p.a).peek(1, Y) == p.po);
+  CHECK(p.tree());
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+
+  // The second member fails: Po1 goes down at detection; B's blocked port 0 becomes the
+  // Root Port and forwards after Listening + Learning, 2 x Forward Delay (802.1D-1998
+  // 8.6.11, 8.7.7): at 400 s + 2 ms + 30 s exactly.
+  w.sim.run_until(400_s);
+  w.links.set_carrier(p.m3, false);
+  const sim_time detected = 400_s + p.detect;
+  w.sim.run_until(detected - 1_ns);
+  CHECK(w.sws.channel_up(p.b, 0));
+  CHECK(eb->root_port() == stp::port_index{p.po});
+  w.sim.run_until(detected);
+  CHECK_FALSE(w.sws.channel_up(p.b, 0));
+  CHECK(eb->state(p.po) == stp::port_state::disabled);
+  CHECK(eb->root_port() == stp::port_index{0});
+  CHECK(eb->state(0) == stp::port_state::listening);
+  CHECK(w.sws.fdb(p.a).peek(1, Y) == std::nullopt);  // the channel's entries are gone
+  w.sim.run_until(detected + 30_s - 1_ns);
+  CHECK(eb->state(0) == stp::port_state::learning);
+  CHECK_FALSE(w.sws.port_forwarding(p.b, 0));
+  w.sim.run_until(detected + 30_s);
+  CHECK(w.sws.port_forwarding(p.b, 0));
+  CHECK(p.tree());
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+  CHECK(w.sws.fdb(p.a).peek(1, Y) == net::port_no{0});
+
+  SUBCASE("a member returns: the channel is enabled again and wins back the root port") {
+    w.sim.run_until(500_s);
+    w.links.set_carrier(p.m3, true);
+    const sim_time up = 500_s + p.detect;
+    w.sim.run_until(up);
+    CHECK(w.sws.channel_up(p.b, 0));
+    // Enabled as a Designated Port in Listening (802.1D-1998 8.8.2); the root's next
+    // Configuration BPDU (within a Hello Time) makes it the Root Port again.
+    CHECK(eb->state(p.po) == stp::port_state::listening);
+    CHECK(eb->root_port() == stp::port_index{0});
+    w.sim.run_until(up + 2_s);
+    CHECK(eb->root_port() == stp::port_index{p.po});
+    CHECK(eb->state(0) == stp::port_state::blocking);
+    w.sim.run_until(up + 30_s - 1_ns);
+    CHECK_FALSE(w.sws.port_forwarding(p.b, 3));
+    w.sim.run_until(up + 30_s);  // Forward Delay twice from the enable
+    CHECK(eb->state(p.po) == stp::port_state::forwarding);
+    CHECK(w.sws.port_forwarding(p.b, 3));
+    CHECK(p.tree());
+  }
+}
+
+TEST_CASE("port-channel + RSTP: a member failure changes nothing, losing both fails over at once") {
+  stp_channel_pair p(net::stp_mode::rstp);
+  auto& w = p.w;
+  const auto* ea = w.sws.rstp_engine(p.a);
+  const auto* eb = w.sws.rstp_engine(p.b);
+  REQUIRE(ea != nullptr);
+  REQUIRE(eb != nullptr);
+  CHECK(eb->config(p.po).path_cost == 10'000);
+  w.sim.run_until(1_s);  // proposal/agreement: no timers
+  CHECK(eb->role(p.po) == rstp::port_role::root);
+  CHECK(eb->role(0) == rstp::port_role::alternate);
+  CHECK(eb->role(2) == rstp::port_role::disabled);
+  CHECK(eb->root_path_cost() == 10'000);
+  CHECK(w.sws.port_forwarding(p.b, 2));
+  CHECK(w.sws.port_forwarding(p.b, 3));
+  CHECK_FALSE(w.sws.port_forwarding(p.b, 0));
+  CHECK(p.tree());
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+
+  w.sim.run_until(100_s);
+  p.exchange();
+  REQUIRE_FALSE(ea->topology_change(w.sim.now()));
+  REQUIRE_FALSE(eb->topology_change(w.sim.now()));
+  const auto ft_b = eb->counters(p.po).forward_transitions;
+  const auto ft_a = ea->counters(p.po).forward_transitions;
+  const auto flushed_a = w.sws.fdb(p.a).stats().flushed;
+  const auto flushed_b = w.sws.fdb(p.b).stats().flushed;
+  const auto bpdus_a2 = p.bpdus_out(p.a, 2), bpdus_b2 = p.bpdus_out(p.b, 2);
+
+  const sim_time t1 = w.sim.now();
+  w.links.set_carrier(p.m2, false);
+  w.sim.run_until(t1 + p.detect);
+  CHECK(w.sws.channel_active(p.b, 0).size() == 1);
+  CHECK_FALSE(ea->topology_change(w.sim.now()));
+  CHECK_FALSE(eb->topology_change(w.sim.now()));
+  // 30 s (5 x the 6 s information lifetime, 3 x Hello Time): BPDUs still arrive by member 3.
+  w.sim.run_until(t1 + 30_s);
+  CHECK_FALSE(ea->topology_change(w.sim.now()));
+  CHECK_FALSE(eb->topology_change(w.sim.now()));
+  CHECK(eb->role(p.po) == rstp::port_role::root);
+  CHECK(eb->role(0) == rstp::port_role::alternate);
+  CHECK(eb->counters(p.po).forward_transitions == ft_b);
+  CHECK(ea->counters(p.po).forward_transitions == ft_a);
+  CHECK(w.sws.fdb(p.a).stats().flushed == flushed_a);
+  CHECK(w.sws.fdb(p.b).stats().flushed == flushed_b);
+  CHECK(p.bpdus_out(p.a, 2) == bpdus_a2);
+  CHECK(p.bpdus_out(p.b, 2) == bpdus_b2);
+  CHECK(p.bpdus_out(p.a, 3) >= 14);  // the Designated Port's, every Hello Time for 30 s
+  CHECK(p.tree());
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+
+  // Both lost: the Alternate Port becomes the Root Port and forwards at the instant the
+  // channel goes down (802.1D-2004 17.29.2: no timer for an Alternate -> Root change).
+  w.sim.run_until(200_s);
+  w.links.set_carrier(p.m3, false);
+  const sim_time detected = 200_s + p.detect;
+  w.sim.run_until(detected - 1_ns);
+  CHECK_FALSE(w.sws.port_forwarding(p.b, 0));
+  w.sim.run_until(detected);
+  CHECK_FALSE(w.sws.channel_up(p.b, 0));
+  CHECK(eb->role(p.po) == rstp::port_role::disabled);
+  CHECK(eb->role(0) == rstp::port_role::root);
+  CHECK(w.sws.port_forwarding(p.b, 0));
+  CHECK(p.tree());
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+}
+
+TEST_CASE("port-channel + RSTP: a power cycle rebuilds the engine with the channel's port") {
+  stp_channel_pair p(net::stp_mode::rstp);
+  auto& w = p.w;
+  w.sim.run_until(10_s);
+  w.sws.set_power(p.b, false);
+  w.sim.run_until(10_s + p.detect);  // A detects the carrier loss of both members
+  CHECK(w.sws.rstp_engine(p.b) == nullptr);
+  CHECK_FALSE(w.sws.channel_up(p.a, 0));
+  CHECK(w.sws.rstp_engine(p.a)->role(p.po) == rstp::port_role::disabled);
+  w.sws.set_power(p.b, true);
+  w.sim.run_until(11_s);
+  const auto* eb = w.sws.rstp_engine(p.b);
+  REQUIRE(eb != nullptr);
+  CHECK(eb->port_count() == 6);
+  CHECK(w.sws.channel_active(p.b, 0).size() == 2);
+  CHECK(eb->role(p.po) == rstp::port_role::root);
+  CHECK(eb->role(0) == rstp::port_role::alternate);
+  CHECK(eb->config(p.po).path_cost == 10'000);
+  CHECK(p.tree());
+  CHECK(p.exchange() == hosts{p.ha, p.hb});
+}
+
+TEST_CASE("port-channel + STP: an lacp channel is enabled in the engine once it distributes") {
+  world w;
+  net::switch_config ca;
+  ca.name = "A";
+  ca.stp = net::stp_mode::rstp;
+  ca.rstp_bridge.address = ca.lacp_system = mac(0x0200'0000'000aULL);
+  ca.rstp_bridge.priority = 4096;
+  net::switch_config cb = ca;
+  cb.name = "B";
+  cb.rstp_bridge.address = cb.lacp_system = mac(0x0200'0000'000bULL);
+  cb.rstp_bridge.priority = 32768;
+  const auto a = w.add_switch(3, ca), b = w.add_switch(3, cb);
+  w.trunk(a, 0, b, 0);
+  w.trunk(a, 1, b, 1);
+  auto pc = static_channel({0, 1});
+  pc.mode = net::channel_mode::lacp;
+  pc.rate = lacp::lacp_timeout::short_timeout;
+  w.sws.add_port_channel(a, pc);
+  w.sws.add_port_channel(b, pc);
+  const auto* eb = w.sws.rstp_engine(b);
+  REQUIRE(eb != nullptr);
+  w.sim.run_until(sim_time::from_ms(1999));  // LACP waits 2 s (Aggregate_Wait_Time)
+  CHECK_FALSE(w.sws.channel_up(b, 0));
+  CHECK(eb->role(3) == rstp::port_role::disabled);
+  CHECK_FALSE(w.sws.port_forwarding(b, 0));
+  w.sim.run_until(sim_time::from_s(3));
+  CHECK(w.sws.channel_up(b, 0));
+  CHECK(eb->role(3) == rstp::port_role::root);
+  CHECK(w.sws.port_forwarding(b, 0));
+  CHECK(w.sws.port_forwarding(b, 1));
+  CHECK(eb->config(3).path_cost == 10'000);  // 2 x 1 Gb/s
+  CHECK(w.sws.counters(b).lacpdus_bad == 0);
+  CHECK(w.sws.counters(b).bpdus_bad == 0);
 }

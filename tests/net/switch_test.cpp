@@ -160,6 +160,87 @@ TEST_CASE("switch: learning, then known unicast goes to one port only") {
   }
 }
 
+TEST_CASE("switch: a learned unicast is forwarded, tagged and counted right on every port kind") {
+  // receive() handles an untagged unicast to a learned port itself (the fast path) and
+  // leaves everything else to the general path; both must give the same bytes and counts.
+  world w;
+  const auto sw = w.add_switch(5);
+  net::port_config v10, v20, trunk_n10, trunk_n1;
+  v10.access_vlan = 10;
+  v20.access_vlan = 20;
+  trunk_n10.mode = trunk_n1.mode = net::port_mode::trunk;
+  trunk_n10.allowed_vlans = {10, 20};
+  trunk_n10.native_vlan = 10;
+  trunk_n1.allowed_vlans = {1, 10};
+  trunk_n1.native_vlan = 1;
+  w.sws.configure_port(sw, 0, v10);
+  w.sws.configure_port(sw, 1, v10);
+  w.sws.configure_port(sw, 2, trunk_n10);
+  w.sws.configure_port(sw, 3, trunk_n1);
+  w.sws.configure_port(sw, 4, v20);
+  for (net::port_no p = 0; p < 5; ++p) w.connect(sw, p);
+  // Everybody speaks once: h2 untagged (native 10), h3 tagged 10.
+  for (std::uint32_t h : {0u, 1u, 2u, 4u}) w.bcast(h);
+  w.send(3, world::bytes(wire::mac_address::broadcast(), host_mac(3), 0x0806, 60, 10));
+  w.run_and_take();
+  REQUIRE(w.sws.fdb(sw).peek(10, host_mac(3)) == net::port_no{3});
+  REQUIRE(w.sws.fdb(sw).peek(20, host_mac(4)) == net::port_no{4});
+  const auto refreshed = w.sws.fdb(sw).stats().refreshed;
+  const auto floods = w.sws.counters(sw).unknown_unicast_floods;
+
+  const auto sent = world::bytes(host_mac(1), host_mac(0), 0x0800);
+  w.send(0, sent);  // access -> access
+  w.sim.run();
+  REQUIRE(w.receivers() == hosts{1});
+  CHECK(w.got[0].bytes == sent);
+  w.got.clear();
+  w.send(0, world::bytes(host_mac(2), host_mac(0), 0x0800));  // -> trunk, native 10: untagged
+  w.sim.run();
+  REQUIRE(w.receivers() == hosts{2});
+  CHECK(w.got[0].bytes == world::bytes(host_mac(2), host_mac(0), 0x0800));
+  w.got.clear();
+  w.send(0, world::bytes(host_mac(3), host_mac(0), 0x0800));  // -> trunk, native 1: tagged 10
+  w.sim.run();
+  REQUIRE(w.receivers() == hosts{3});
+  CHECK(w.got[0].bytes == world::bytes(host_mac(3), host_mac(0), 0x0800, 64, 10));
+  w.got.clear();
+  CHECK(w.sws.counters(sw, 0).in_ucast_pkts == 3);
+  CHECK(w.sws.counters(sw, 0).in_octets == 60 + 3 * 60);  // the broadcast, then 3 x 60
+  CHECK(w.sws.counters(sw, 0).tp_in_frames == 4);
+  CHECK(w.sws.counters(sw, 1).out_ucast_pkts == 1);
+  CHECK(w.sws.counters(sw, 1).tp_out_frames == 4);  // broadcasts of h0, h2, h3; the unicast
+  // Broadcasts of h0, h1 (60), h4 (VLAN 20 tagged: 64), h3 (tag stripped: 56); the unicast.
+  CHECK(w.sws.counters(sw, 2).out_octets == 60 + 60 + 64 + 56 + 60);
+  CHECK(w.sws.counters(sw, 3).out_ucast_pkts == 1);
+  CHECK(w.sws.fdb(sw).stats().refreshed == refreshed + 3);
+  CHECK(w.sws.counters(sw).unknown_unicast_floods == floods);
+
+  // h4 is known in VLAN 20 only: from VLAN 10 it is unknown, flooded in VLAN 10.
+  w.ucast(0, 4);
+  CHECK(w.run_and_take() == hosts{1, 2, 3});
+  CHECK(w.sws.counters(sw).unknown_unicast_floods == floods + 1);
+  // To a MAC learned on the ingress port: filtered.
+  w.send(1, world::bytes(host_mac(1), host_mac(7), 0x0800));
+  CHECK(w.run_and_take().empty());
+  CHECK(w.sws.counters(sw, 1).tp_in_discards == 1);
+  // h1's MAC now on port 0: a move, logged as a flap, and frames follow it.
+  w.send(0, world::bytes(host_mac(2), host_mac(1), 0x0800));
+  CHECK(w.run_and_take() == hosts{2});
+  CHECK(w.sws.counters(sw).mac_flaps == 1);
+  CHECK(w.sws.fdb(sw).peek(10, host_mac(1)) == net::port_no{0});
+  w.ucast(2, 1);
+  CHECK(w.run_and_take() == hosts{0});
+  // The egress port goes down: its entries are flushed, the unicast floods.
+  w.sws.set_admin(sw, 2, false);
+  w.ucast(0, 2);
+  CHECK(w.run_and_take() == hosts{1, 3});
+  // The trap EtherType applies to learned unicasts too.
+  w.sws.set_trap_ether_type(sw, 0x0800);
+  w.ucast(0, 3);
+  CHECK(w.run_and_take().empty());
+  CHECK(w.sws.counters(sw).trapped == 1);
+}
+
 TEST_CASE("switch: broadcast and unknown unicast flood within the VLAN only") {
   world w;
   net::switch_config cfg;

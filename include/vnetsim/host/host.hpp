@@ -160,33 +160,33 @@ std::string_view to_string(ambiguous_policy p) noexcept;
 /// The event log of a host_set.
 struct host_event {
   enum class kind : std::uint8_t {
-    member_state,     ///< bond member: from/to are bond::member_state
-    beacon_state,     ///< bond member: from/to are beacon::member_state
-    active_changed,   ///< standby bond: vmnic `from_vmnic` -> `to_vmnic` (nullopt: none)
-    failover,         ///< traffic left vmnic `vmnic`
-    failback,         ///< traffic back on vmnic `vmnic`
-    reflection,       ///< first reflection dropped on a vswitch (later ones only counted)
-    config,           ///< a configuration change; `detail` has key = value
-    notify,           ///< notify-switches RARP train started for `mac` on vmnic `vmnic`
+    member_state,    ///< bond member: from/to are bond::member_state
+    beacon_state,    ///< bond member: from/to are beacon::member_state
+    active_changed,  ///< standby bond: vmnic `from_vmnic` -> `to_vmnic` (nullopt: none)
+    failover,        ///< traffic left vmnic `vmnic`
+    failback,        ///< traffic back on vmnic `vmnic`
+    reflection,      ///< first reflection dropped on a vswitch (later ones only counted)
+    config,          ///< a configuration change; `detail` has key = value
+    notify,          ///< notify-switches RARP train started for `mac` on vmnic `vmnic`
   };
   kind what = kind::config;
   sim_time at;
   host_id host = 0;
-  std::optional<unsigned> bond;   ///< bond number (nullopt: a vswitch bound to one vmnic)
+  std::optional<unsigned> bond;  ///< bond number (nullopt: a vswitch bound to one vmnic)
   std::optional<unsigned> vmnic;
   std::uint8_t from = 0, to = 0;  ///< state values (see kind)
   std::optional<unsigned> from_vmnic, to_vmnic;
   wire::mac_address mac;
-  std::string detail;             ///< config changes only
+  std::string detail;  ///< config changes only
 };
 
 /// Counters of one virtual switch.
 struct vswitch_counters {
-  std::uint64_t tx_frames = 0;        ///< frames handed in by its vNICs
-  std::uint64_t local_deliveries = 0; ///< frame copies delivered to local ports
-  std::uint64_t uplink_tx = 0;        ///< frames queued on an uplink NIC (duplicates included)
-  std::uint64_t uplink_rx = 0;        ///< frames received from an uplink (after the NIC)
-  std::uint64_t floods = 0;           ///< broadcast/multicast frames from local ports
+  std::uint64_t tx_frames = 0;         ///< frames handed in by its vNICs
+  std::uint64_t local_deliveries = 0;  ///< frame copies delivered to local ports
+  std::uint64_t uplink_tx = 0;         ///< frames queued on an uplink NIC (duplicates included)
+  std::uint64_t uplink_rx = 0;         ///< frames received from an uplink (after the NIC)
+  std::uint64_t floods = 0;            ///< broadcast/multicast frames from local ports
   std::uint64_t dropped_vlan = 0;
   std::uint64_t dropped_unknown_dst = 0;  ///< internal switch unknown unicast; uplink rx for no local port
   std::uint64_t dropped_no_uplink = 0;
@@ -194,31 +194,31 @@ struct vswitch_counters {
   std::uint64_t dropped_vm_off = 0;
   std::uint64_t dropped_malformed = 0;
   std::uint64_t dropped_not_admitted = 0;  ///< bond::policy::admit said drop
-  std::uint64_t reflections = 0;      ///< own source MAC back from an uplink
-  std::uint64_t beacons_rx = 0;       ///< beacon EtherType frames consumed (never delivered)
-  std::uint64_t vlan_copies = 0;      ///< frames copied to change VLAN form for a port
+  std::uint64_t reflections = 0;           ///< own source MAC back from an uplink
+  std::uint64_t beacons_rx = 0;            ///< beacon EtherType frames consumed (never delivered)
+  std::uint64_t vlan_copies = 0;           ///< frames copied to change VLAN form for a port
 };
 
 /// Counters of one vNIC.
 struct vnic_counters {
   std::uint64_t tx_frames = 0;
   std::uint64_t tx_dropped = 0;
-  std::uint64_t rx_delivered = 0;   ///< pushed into the rx ring (or counted, without a guest)
-  std::uint64_t rx_ring_full = 0;   ///< dropped: the ring was full
-  std::uint64_t rx_taken = 0;       ///< taken by the guest
+  std::uint64_t rx_delivered = 0;  ///< pushed into the rx ring (or counted, without a guest)
+  std::uint64_t rx_ring_full = 0;  ///< dropped: the ring was full
+  std::uint64_t rx_taken = 0;      ///< taken by the guest
 };
 
 /// Counters of one bond (or of the single-vmnic team of a vswitch).
 struct bond_counters {
   std::uint64_t failovers = 0;
   std::uint64_t failbacks = 0;
-  std::uint64_t beacons_tx = 0;       ///< queued on a member NIC
-  std::uint64_t beacons_tx_failed = 0;///< refused by the NIC (link down, not attached, ...)
-  std::uint64_t beacon_frames_in = 0; ///< frames of the beacon EtherType consumed (never to a VM)
-  std::uint64_t beacons_rx = 0;       ///< of those, valid beacons handed to the monitor
-  std::uint64_t duplicates_sent = 0;  ///< ambiguous send_all copies
-  std::uint64_t rarp_sent = 0;        ///< notify-switches frames queued
-  std::uint64_t tx_frames = 0;        ///< frames queued on members (duplicates included)
+  std::uint64_t beacons_tx = 0;         ///< queued on a member NIC
+  std::uint64_t beacons_tx_failed = 0;  ///< refused by the NIC (link down, not attached, ...)
+  std::uint64_t beacon_frames_in = 0;   ///< frames of the beacon EtherType consumed (never to a VM)
+  std::uint64_t beacons_rx = 0;         ///< of those, valid beacons handed to the monitor
+  std::uint64_t duplicates_sent = 0;    ///< ambiguous send_all copies
+  std::uint64_t rarp_sent = 0;          ///< notify-switches frames queued
+  std::uint64_t tx_frames = 0;          ///< frames queued on members (duplicates included)
   /// Offload work the host did or accounted for the bond (see the file comment).
   dev::nic_work_stats work;
 };
@@ -231,8 +231,8 @@ struct bond_options {
   std::uint32_t out_ip_volume = bond::default_ip_rr_volume;
   bond::rx_policy rx = bond::rx_policy::accept_all;
   ambiguous_policy ambiguous = ambiguous_policy::keep;
-  bool failback = true;               ///< 2.x: always on [AG2]
-  sim_time updelay = sim_time::zero();
+  bool failback = true;             ///< 2.x: always on [AG2]
+  std::optional<sim_time> updelay;  ///< unset: the host's Net.TeamPolicyUpDelay
   sim_time downdelay = sim_time::zero();
   bool notify_switches = false;
   unsigned notify_count = default_notify_count;
@@ -241,11 +241,12 @@ struct bond_options {
 
 /// Host-wide Advanced Settings [AG2] (and vnetsim's additions).
 struct advanced_settings {
-  sim_time beacon_interval = beacon::default_interval;  ///< SwitchFailoverBeaconInterval
-  unsigned threshold = beacon::default_threshold;       ///< SwitchFailoverThreshold
-  std::optional<std::uint16_t> beacon_vlan;             ///< SwitchFailoverBeaconVlanID
+  sim_time beacon_interval = beacon::default_interval;                ///< SwitchFailoverBeaconInterval
+  unsigned threshold = beacon::default_threshold;                     ///< SwitchFailoverThreshold
+  std::optional<std::uint16_t> beacon_vlan;                           ///< SwitchFailoverBeaconVlanID
   std::uint16_t beacon_ether_type = wire::beacon_default_ether_type;  ///< ...BeaconEtherType
   beacon::threshold_rule rule = beacon::threshold_rule::exceeds;      ///< SwitchFailoverThresholdRule
+  sim_time team_updelay = sim_time::zero();  ///< Net.TeamPolicyUpDelay [VS65] (vnetsim: default 0)
 };
 
 /// All the hosts of one simulated world.
@@ -278,6 +279,8 @@ class host_set {
   /// - SwitchFailoverBeaconVlanID: 0 (untagged) or 1-4094 [AG2].
   /// - SwitchFailoverBeaconEtherType: "0x8888" or decimal, 0x0600-0xffff, not a VLAN TPID.
   /// - SwitchFailoverThresholdRule (vnetsim): "exceeds" (default [AG2]) or "reaches".
+  /// - Net.TeamPolicyUpDelay (vSphere's name, beyond 2.x): milliseconds or a duration; the
+  ///   updelay of every bond that sets no nicteam.bondN.updelay. Default 0 (off).
   /// A beacon setting change restarts the beacon rounds of every bond of the host.
   void set_advanced(host_id h, std::string_view name, std::string_view value);
   /// `nicteam.bondN.<key>` for an existing bond N [AG2][SEED]:
@@ -304,8 +307,7 @@ class host_set {
   vswitch_id add_vswitch(host_id h, std::string_view label, vswitch_binding binding,
                          unsigned ports = default_vswitch_ports);
   /// A port group with its own label; vlan none/0 = EST, 1-4094 = VST, 4095 = VGT.
-  void add_port_group(host_id h, vswitch_id vs, std::string_view label,
-                      std::optional<std::uint16_t> vlan);
+  void add_port_group(host_id h, vswitch_id vs, std::string_view label, std::optional<std::uint16_t> vlan);
   /// Renames a vswitch or port group label; host_error while a running VM uses it [AG2].
   void rename_label(host_id h, std::string_view old_label, std::string_view new_label);
   /// A VM (running); names unique per host.
@@ -364,7 +366,7 @@ class host_set {
   std::string_view host_name(host_id h) const;
   std::string_view vm_name(vm_id vm) const;
   std::size_t host_count() const noexcept { return hosts_.size(); }
-  std::size_t vnic_count() const noexcept { return vnics_.size(); }
+  std::size_t vnic_count() const noexcept;
 
  private:
   struct host_rec;
@@ -386,8 +388,7 @@ class host_set {
   team_rec& bond_at(host_id h, unsigned bond_number);
   const team_rec& bond_at(host_id h, unsigned bond_number) const;
   std::uint32_t vmnic_index(host_id h, unsigned number) const;
-  std::uint32_t new_team(host_id h, std::optional<unsigned> bond_number,
-                         std::vector<std::uint32_t> members);
+  std::uint32_t new_team(host_id h, std::optional<unsigned> bond_number, std::vector<std::uint32_t> members);
   /// (Re)builds the team's policy (and monitor when `monitor_too`) from its options and
   /// members, keeping link states and beacon verdicts. Throws host_error, team unchanged.
   void rebuild(std::uint32_t t, bool monitor_too, std::string_view why);
@@ -402,16 +403,16 @@ class host_set {
   void log(host_event e);
 
   /// Sends one frame out of the team's member `m` (egress offload work, NIC transmit).
-  bool team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref f,
-                 std::uint16_t vid, bool tagged_bytes);
-  void uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address src, bool group,
-                  std::uint16_t vid, bool tagged_bytes, tx_result& result);
+  bool team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref f, std::uint16_t vid,
+                 bool tagged_bytes);
+  void uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address src, bool group, std::uint16_t vid,
+                  bool tagged_bytes, tx_result& result);
   void deliver(vnic_rec& v, vswitch_rec& s, dev::frame_ref f);
   /// Delivers to local ports of VLAN `vid` except `except` (flood) with form conversion.
   void flood_local(vswitch_rec& s, const dev::frame_ref& f, std::uint16_t vid, bool tagged_bytes,
                    std::uint32_t except);
-  void deliver_one(vswitch_rec& s, vnic_rec& v, const dev::frame_ref& f, std::uint16_t vid,
-                   bool tagged_bytes, dev::frame_ref* converted);
+  void deliver_one(vswitch_rec& s, vnic_rec& v, const dev::frame_ref& f, std::uint16_t vid, bool tagged_bytes,
+                   dev::frame_ref* converted);
   void uplink_in(std::uint32_t vmnic, dev::frame_ref f);
   void send_rarp(std::uint32_t vnic);
   /// Counts offload work for the bond: hardware, or software charged with the cost model.
@@ -437,7 +438,7 @@ class host_set {
   std::vector<std::unique_ptr<team_rec>> teams_;
   std::vector<std::unique_ptr<vswitch_rec>> vswitches_;
   std::vector<std::unique_ptr<vm_rec>> vms_;
-  std::vector<std::unique_ptr<vnic_rec>> vnics_;
+  std::vector<vnic_rec> vnics_;  // contiguous: the frame path reads them
   std::vector<host_event> events_;
 };
 

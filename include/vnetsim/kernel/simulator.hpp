@@ -54,7 +54,8 @@ class simulator {
 
   /// Schedules an event of a registered kind at absolute time `t` >= now(). O(1) amortized.
   event_handle schedule_at(sim_time t, event_kind kind, std::uint32_t target, std::uint64_t arg = 0) {
-    if (t < now_ || kind == callback_kind || kind >= handlers_.size()) [[unlikely]] {
+    // One unsigned compare rejects both kind 0 (callbacks) and unregistered kinds.
+    if (t < now_ || static_cast<std::uint32_t>(kind) - 1u >= handler_limit_) [[unlikely]] {
       throw_bad_schedule(t, kind);
     }
     return queue_.push(t, kind, target, arg);
@@ -151,6 +152,7 @@ class simulator {
 
   event_queue queue_;
   std::vector<handler_entry> handlers_;
+  std::uint32_t handler_limit_ = 0;  // handlers_.size() - 1: registered kinds are 1..this
   std::vector<std::string> kind_names_;
   std::deque<callback_cell> cells_;  // deque: a running callback's cell never moves
   std::uint32_t free_cell_ = no_cell;

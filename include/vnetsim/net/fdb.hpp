@@ -122,12 +122,16 @@ class fdb {
   std::size_t flush_vlan(vlan_id vlan) noexcept;
 
   /// Switches between the normal and the short ageing time (topology change in force).
-  void set_topology_change(bool active) noexcept { topology_change_ = active; }
-  bool topology_change() const noexcept { return topology_change_; }
-  void set_short_ageing_time(sim_time t) noexcept { cfg_.short_ageing_time = t; }
-  sim_time ageing_time_in_force() const noexcept {
-    return topology_change_ ? cfg_.short_ageing_time : cfg_.ageing_time;
+  void set_topology_change(bool active) noexcept {
+    topology_change_ = active;
+    update_ageing();
   }
+  bool topology_change() const noexcept { return topology_change_; }
+  void set_short_ageing_time(sim_time t) noexcept {
+    cfg_.short_ageing_time = t;
+    update_ageing();
+  }
+  sim_time ageing_time_in_force() const noexcept { return ageing_in_force_; }
 
   /// Entries held (expired ones not yet erased included).
   std::size_t size() const noexcept { return size_; }
@@ -152,7 +156,10 @@ class fdb {
     return static_cast<std::size_t>((key * 0x9e37'79b9'7f4a'7c15ULL) >> shift_);
   }
   bool expired(const slot& s, sim_time now) const noexcept {
-    return now - s.last_seen >= ageing_time_in_force() && now >= s.pinned_until;
+    return now - s.last_seen >= ageing_in_force_ && now >= s.pinned_until;
+  }
+  void update_ageing() noexcept {
+    ageing_in_force_ = topology_change_ ? cfg_.short_ageing_time : cfg_.ageing_time;
   }
   /// Index of `key`'s slot, or of the empty slot where it would go.
   std::size_t probe(std::uint64_t key) const noexcept {
@@ -167,13 +174,15 @@ class fdb {
   template <class Pred>
   std::size_t erase_if(Pred pred) noexcept;
 
-  fdb_config cfg_;
+  // What learn() and lookup() read first (one cache line with the counters they bump).
   std::vector<slot> table_;
   std::size_t mask_ = 0;
   unsigned shift_ = 64;
+  sim_time ageing_in_force_;  // the ageing time or, during a topology change, the short one
+  fdb_stats stats_;
   std::size_t size_ = 0;
   bool topology_change_ = false;
-  fdb_stats stats_;
+  fdb_config cfg_;
 };
 
 }  // namespace vnetsim::net

@@ -20,6 +20,14 @@
 /// Store-and-forward latency is given to link_set::send as the frame's ready time (no
 /// extra event). No virtual call and no allocation per frame.
 ///
+/// Layout for speed: what the frame path reads of a port (link, side, PVID, channel, logical
+/// port, up/learning/forwarding/collecting/trunk flags) is a 12-byte copy in an array of its own,
+/// apart from the configuration, VLAN bitmap and counters (over 700 bytes a port);
+/// receive() handles the common case, an untagged unicast to a learned port that takes it
+/// untagged, itself from that array and two fdb probes, and moves the frame handle into
+/// the link; everything else goes through the general ingress and egress stages, with the
+/// same result (tests/net/switch_test.cpp checks both on every kind of egress port).
+///
 /// Choices (not from a standard; configurable):
 /// - default forwarding latency 5 us (`default_forwarding_latency`): a round model figure
 ///   for a store-and-forward switch, not a vendor number;
@@ -31,15 +39,45 @@
 ///   the links that power off took down.
 ///
 /// Spanning tree (switch_config::stp): none, 802.1D STP (stp::engine) or RSTP (rstp::engine),
-/// one engine per switch, its port i = switch port i. BPDUs (to 01:80:C2:00:00:00, LLC
-/// 42 42 03) received on a port go to the engine; what the engine transmits leaves that port
-/// as a real frame (802.3 length, LLC, BPDU, padded to 60 bytes) with no forwarding latency;
-/// the engine's deadline is one event of a kind registered here (rescheduled after every
-/// engine call when next_deadline() changes, the stale event cancelled); the frame path
-/// reads per-port learn/forward flags copied from the engine's state table after every engine
-/// call. STP topology change: the fdb ages with the engine's forward delay while it lasts
-/// [Cabletron]; RSTP: the engine's flush_fdb calls flush the port. Port operational state
-/// drives the engine's port enable; power on starts a fresh engine.
+/// one engine per switch. Its port i is the switch's logical port i: the physical ports
+/// 0..N-1 (N = port_count()), then one port per port-channel, N + channel index (the same
+/// numbers the fdb uses, channel_port()); see "Spanning tree on port-channels" below. BPDUs
+/// (to 01:80:C2:00:00:00, LLC 42 42 03) received on a port go to the engine; what the engine
+/// transmits leaves that port as a real frame (802.3 length, LLC, BPDU, padded to 60 bytes)
+/// with no forwarding latency; the engine's deadline is one event of a kind registered here
+/// (rescheduled after every engine call when next_deadline() changes, the stale event
+/// cancelled); the frame path reads per-port learn/forward flags copied from the engine's
+/// state table after every engine call. STP topology change: the fdb ages with the engine's
+/// forward delay while it lasts [Cabletron]; RSTP: the engine's flush_fdb calls flush the
+/// (logical) port. Port operational state drives the engine's port enable; power on starts a
+/// fresh engine.
+///
+/// Spanning tree on port-channels: a channel is ONE spanning tree port (IEEE 802.1AX-2014
+/// 6.1: the Aggregator, not its member links, is what the bridge relay sees; as Cisco
+/// switches behave: "STP only sees a single logical link", freeccnastudyguide.com CCNA
+/// 6-7 EtherChannel):
+/// - the channel's engine port is N + channel index; the members' own engine ports (their
+///   physical numbers) exist but stay Disabled for ever;
+/// - the channel's engine port is enabled iff the channel is up (>= 1 active member); a
+///   member that fails while another stays active changes nothing in the engine: no
+///   topology change, no re-convergence, the BPDUs simply leave by another member;
+/// - BPDUs for the channel leave by exactly one member, the first active one (the lowest
+///   port number); a BPDU received on any member (that is up) is the channel's;
+/// - each member's learn/forward flags (port_learning, port_forwarding) are the channel's
+///   engine port state;
+/// - path cost: port_channel_config::path_cost, or 0 = the recommended cost of the
+///   aggregate speed, the sum of the bandwidths of the members' attached links (all
+///   configured members, so that a member failure does not change it), from the bridge's
+///   cost table: 802.1D-2004 17.14 Table 17-3 (RSTP; STP with cost_method ieee2004) or
+///   802.1D-1998 Table 8-5 (STP's default ieee1998). It is taken when the engine is built
+///   and again whenever the channel comes up. (Cisco IOS computes its own figures for
+///   channels, e.g. 12 for two FastEthernet links, observed on 3750s in aconaway.com
+///   2010-04-26 "Path Cost of EtherChannels": not modelled.)
+///   Physical ports keep port_config::path_cost or the engine's default, not their speed;
+/// - a member's port_config edge and path_cost are not used by the engine (the channel's
+///   engine port is never an edge port);
+/// - adding a channel to a switch that runs a spanning tree rebuilds the engine (the
+///   spanning tree restarts on that switch: a set-up time operation, as for LACP).
 ///
 /// Port-channels (EtherChannel, IEEE 802.1AX link aggregation; add_port_channel): a set of
 /// member ports of one switch that is ONE logical port [VS67]:
@@ -82,11 +120,9 @@
 ///   6.4.15 with coupled control: ATTACHED keeps Actor.Sync TRUE).
 /// - the event log records channel_member_active / channel_member_inactive; in logged events
 ///   and fdb entries a port number >= port_count() is a channel (to_string prints its name).
-/// Not supported (rejected or documented): port-channels on a switch that runs STP or RSTP
-/// (add_port_channel throws on such a switch: the engines' ports are the physical ports, and
-/// mapping a channel to one spanning tree port is not done yet); removing a channel; lacp
-/// members that the partner splits into different aggregators (every distributing member is
-/// used); no LACP min-links, no Marker protocol, no `auto`/`desirable` (PAgP).
+/// Not supported (rejected or documented): removing a channel; lacp members that the
+/// partner splits into different aggregators (every distributing member is used); no LACP
+/// min-links, no Marker protocol, no `auto`/`desirable` (PAgP).
 ///
 /// BPDU guard (port_config::bpdu_guard; Cisco "spanning-tree bpduguard enable"; message and
 /// recovery per the Cisco Catalyst 4500 IOS System Message Guide OL-13091-01,
@@ -171,6 +207,9 @@ struct port_channel_config {
   lacp::activity activity = lacp::activity::active;
   lacp::lacp_timeout rate = lacp::lacp_timeout::long_timeout;
   std::uint16_t port_priority = 0x8000;  ///< Actor_Port_Priority of every member
+  /// Spanning tree path cost of the channel's engine port; 0 = from the aggregate speed
+  /// (see the file comment).
+  std::uint32_t path_cost = 0;
 };
 
 struct port_config {
@@ -318,8 +357,9 @@ class switch_set {
 
   /// Adds a port-channel (see the file comment); returns its index. Throws switch_error
   /// (naming the switch, the channel and the rule) on no members, an unknown or repeated
-  /// port, a port already in a channel, members with different VLAN configuration, a switch
-  /// running STP/RSTP, or (lacp) no frame pool or a zero/multicast lacp_system. O(ports).
+  /// port, a port already in a channel, members with different VLAN configuration, a path
+  /// cost the spanning tree engine rejects, or (lacp) no frame pool or a zero/multicast
+  /// lacp_system. On a switch running STP/RSTP the engine is rebuilt. O(ports).
   channel_id add_port_channel(switch_id sw, const port_channel_config& cfg);
   std::size_t channel_count(switch_id sw) const;
   const port_channel_config& channel_config(switch_id sw, channel_id ch) const;
@@ -364,7 +404,8 @@ class switch_set {
   /// Operational state: powered, admin up, attached and carrier detected.
   bool port_up(switch_id sw, port_no port) const;
   bool powered(switch_id sw) const;
-  /// The spanning tree's verdict for the port (true without an engine).
+  /// The spanning tree's verdict for the port (true without an engine); for a channel
+  /// member, the channel's engine port's.
   bool port_learning(switch_id sw, port_no port) const;
   bool port_forwarding(switch_id sw, port_no port) const;
   /// The engines (nullptr when the switch runs the other or none).
@@ -404,7 +445,36 @@ class switch_set {
     port_counters c;
 
     bool is_member(vlan_id v) const noexcept { return (member[v >> 6] >> (v & 63)) & 1u; }
-    bool tags(vlan_id v) const noexcept { return trunk && v != pvid; }
+  };
+  /// What the frame path reads of a port, 12 bytes, in an array of its own (the port above
+  /// is over 700 bytes): a copy of the port's fields, refreshed by sync_hot() after every
+  /// change to them (debug builds check it on every frame).
+  struct hot_port {
+    dev::link_id link = 0;
+    vlan_id pvid = 1;
+    std::uint16_t channel = no_channel;
+    port_no lport = 0;       // logical port: the port, or its channel's (for learning)
+    std::uint8_t flags = 0;  // hot_* bits
+    dev::link_side side = dev::link_side::a;
+  };
+  static_assert(sizeof(hot_port) == 12);
+  static constexpr std::uint8_t hot_up = 1, hot_learning = 2, hot_forwarding = 4,
+                                hot_collecting = 8, hot_trunk = 16;
+  /// One port a frame leaves by, and in which form (0 untagged, 1 tagged).
+  struct egress {
+    port_no port = 0;
+    std::uint16_t form = 0;  // not a char type: stores through it alias nothing else
+  };
+  /// What the ingress stage found out about a frame, for the egress stage.
+  struct rx_frame {
+    wire::mac_address dst, src;
+    std::uint16_t inner_type = 0;  // EtherType after any tag
+    std::uint16_t in_tci = 0;
+    bool in_tagged = false;
+    vlan_id vlan = 0;
+    port_no in = 0;
+    port_no lin = 0;  // logical ingress port (the channel for a member)
+    std::size_t l3_off = 0;
   };
   struct channel {
     port_channel_config cfg;
@@ -413,15 +483,21 @@ class switch_set {
     std::array<port_no, channel_buckets> bucket{};  // valid when !active.empty()
   };
   struct sw {
-    explicit sw(const switch_config& config) : cfg(config), table(config.fdb) {}
-    switch_config cfg;
+    explicit sw(const switch_config& config)
+        : latency(config.latency), table(config.fdb), cfg(config) {}
+    // What the unicast fast path reads comes first, then the fdb (whose own hot fields
+    // come first): a learned unicast touches few cache lines of this struct.
+    std::vector<hot_port> hot;  // index = port number
     std::vector<port> ports;
-    net::fdb table;
-    switch_counters c;
+    port_no nports = 0;         // ports.size()
     bool powered = true;
     std::optional<std::uint16_t> trap;
     sim_time next_sweep;
-    std::vector<port_no> scratch;  // egress list of one frame; sized to the port count
+    sim_time latency;           // cfg.latency
+    net::fdb table;
+    switch_config cfg;
+    switch_counters c;
+    std::vector<egress> scratch;  // egress list of one frame; sized to the port count
     std::unique_ptr<stp::engine> stp;
     std::unique_ptr<rstp::engine> rstp;
     std::unique_ptr<stp::sink> stp_out;
@@ -462,6 +538,12 @@ class switch_set {
   /// the deadline event. Called after every engine call.
   void after_engine(switch_id id);
   void engine_port_enabled(switch_id id, port_no n, bool up);
+  /// The engine port of switch port n: n, or its channel's logical port for a member.
+  static std::size_t engine_port_of(const sw& s, port_no n) noexcept;
+  /// The channel's engine path cost: configured, or from the aggregate speed.
+  std::uint32_t channel_path_cost(const sw& s, const channel& c) const;
+  /// The channel went up or down: enables/disables its engine port (cost refreshed first).
+  void channel_engine_enabled(switch_id id, std::uint16_t ch, bool up);
   void engine_receive(switch_id id, port_no n, std::span<const std::byte> frame);
   void send_bpdu(switch_id id, port_no n, const wire::bpdu_repr& bpdu);
   /// BPDU guard fired on port n (a BPDU from `src`): err-disable, log, count.
@@ -478,7 +560,19 @@ class switch_set {
   void update_oper(switch_id id, port_no n);
   void log(const switch_event& e);
   /// Sends one form of the frame out of `p`, counting.
-  void transmit(sw& s, port& p, const dev::frame_ref& f, wire::mac_address dst, sim_time ready);
+  void transmit(port& p, const hot_port& h, dev::frame_ref f, wire::mac_address dst,
+                sim_time ready);
+  /// Copies port n's frame path fields into s.hot[n] / every port's.
+  static void sync_hot(sw& s, port_no n) noexcept;
+  static void sync_hot_all(sw& s) noexcept;
+  static bool hot_in_sync(const sw& s) noexcept;
+  /// learn() said moved, table_full or guarded: count and log.
+  void learned_other(sw& s, switch_id id, const learn_result& r, port_no lin, vlan_id vlan,
+                     wire::mac_address src, sim_time now);
+  /// The whole ingress stage (receive() handles the common case itself, see there).
+  void receive_general(sw& s, switch_id id, port_no in, dev::frame_ref frame, sim_time now);
+  /// The egress stage: fdb lookup or flood, egress forms, transmission.
+  void forward(sw& s, switch_id id, const rx_frame& rx, dev::frame_ref frame, sim_time now);
 
   kernel::simulator* sim_;
   dev::link_set* links_;
