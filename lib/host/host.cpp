@@ -1725,6 +1725,29 @@ std::optional<dev::nic_id> host_set::vmnic_nic(host_id h, unsigned number) const
 }
 std::size_t host_set::vnic_count() const noexcept { return vnics_.size(); }
 
+std::optional<vswitch_id> host_set::find_vswitch_by_device(host_id h, std::string_view device) const noexcept {
+  if (h >= hosts_.size()) return std::nullopt;
+  for (vswitch_id vs : hosts_[h]->vswitches) {
+    if (vswitches_[vs]->device == device) return vs;
+  }
+  return std::nullopt;
+}
+std::optional<unsigned> host_set::vmnic_bond(host_id h, unsigned number) const noexcept {
+  if (h >= hosts_.size() || number >= hosts_[h]->vmnics.size()) return std::nullopt;
+  const auto& v = *vmnics_[hosts_[h]->vmnics[number]];
+  if (!v.team) return std::nullopt;
+  return teams_[*v.team]->bond_number;
+}
+std::vector<unsigned> host_set::bond_vmnics(host_id h, unsigned bond_number) const {
+  std::vector<unsigned> out;
+  if (h >= hosts_.size()) return out;
+  for (const auto& [n, t] : hosts_[h]->bonds) {
+    if (n != bond_number) continue;
+    for (std::uint32_t m : teams_[t]->members) out.push_back(vmnics_[m]->number);
+  }
+  return out;
+}
+unsigned host_set::vmnic_count(host_id h) const { return static_cast<unsigned>(host_at(h).vmnics.size()); }
 std::string_view host_set::host_name(host_id h) const { return host_at(h).name; }
 std::string_view host_set::vm_name(vm_id vm) const {
   if (vm >= vms_.size()) throw host_error(fmt::format("virtual machine id {} does not exist", vm));

@@ -355,6 +355,14 @@ class host_set {
   std::optional<vnic_id> find_vnic(vm_id vm, unsigned index) const noexcept;
   std::optional<vswitch_id> find_vswitch(host_id h, std::string_view label) const noexcept;
   std::optional<dev::nic_id> vmnic_nic(host_id h, unsigned number) const noexcept;
+  // Added for the service console (host/console.hpp): device-name lookups of vmxnet_console.
+  /// The vswitch whose device (vswitch_device) is `device` ("vmnic1", "bond0", "vmnet_0").
+  std::optional<vswitch_id> find_vswitch_by_device(host_id h, std::string_view device) const noexcept;
+  /// The bond number vmnicN is a member of (nullopt: in no bond, or no such vmnic).
+  std::optional<unsigned> vmnic_bond(host_id h, unsigned number) const noexcept;
+  /// The vmnic numbers of bondN, in member order (empty: no such bond).
+  std::vector<unsigned> bond_vmnics(host_id h, unsigned bond_number) const;
+  unsigned vmnic_count(host_id h) const;
   std::string_view host_name(host_id h) const;
   std::string_view vm_name(vm_id vm) const;
   std::size_t host_count() const noexcept { return hosts_.size(); }
