@@ -142,9 +142,9 @@ TEST_CASE("802.1D timer relations are checked") {
 }
 
 TEST_CASE("the version, required keys and unsupported sections are errors") {
-  const auto r = load_scenario(R"({"vnetsim": 2, "hosts": []})");
+  const auto r = load_scenario(R"({"vnetsim": 2, "settings": {}})");
   CHECK(find(r, "/vnetsim") != nullptr);
-  CHECK(find(r, "/hosts") != nullptr);
+  CHECK(find(r, "/settings") != nullptr);
   CHECK(std::count_if(r.diagnostics.begin(), r.diagnostics.end(),
                       [](const auto& d) { return d.pointer.empty(); }) == 2);  // name, duration
 }
