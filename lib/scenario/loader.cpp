@@ -1082,6 +1082,14 @@ class model_reader {
     const auto it = devices_.find(n);
     return it != devices_.end() && it->second == 't';
   }
+  bool is_host(const std::string& n) const {
+    const auto it = devices_.find(n);
+    return it != devices_.end() && it->second == 'x';
+  }
+  const host_spec* find_host(const std::string& n) const {
+    for (const auto& h : m_.hosts) if (h.name == n) return &h;
+    return nullptr;
+  }
   bool is_switch(const std::string& n) const {
     const auto it = devices_.find(n);
     return it != devices_.end() && it->second == 's';
@@ -1138,7 +1146,8 @@ class model_reader {
     }
     const auto act = c_.choice(j, p, "action",
                                 {"link_down", "link_up", "black_hole", "loss", "delay", "power_off", "power_on",
-                                 "shutdown", "no_shutdown", "trap_ether_type", "trap_beacons", "configure_port"});
+                                 "shutdown", "no_shutdown", "trap_ether_type", "trap_beacons", "configure_port",
+                                 "set_advanced", "set_nicteam"});
     if (!j.contains("action")) c_.error(p, "missing required key \"action\"");
     if (!j.contains("at")) c_.error(p, "missing required key \"at\"");
     action_spec a;
@@ -1207,6 +1216,20 @@ class model_reader {
         else if (!j.contains("ether_type")) c_.error(p, "missing required key \"ether_type\"");
       }
       if (auto b = c_.boolean(j, p, "on")) a.on = *b;
+    } else if (k == "set_advanced" || k == "set_nicteam") {
+      // Values are checked when the change runs: a rejected one is a timeline entry.
+      a.kind = k == "set_advanced" ? action_kind::set_advanced : action_kind::set_nicteam;
+      c_.object(j, p, {"at", "action", "host", "key", "value"}, {"host", "key", "value"});
+      if (auto s = c_.string(j, p, "host")) {
+        if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
+        a.target = *s;
+      }
+      if (auto s = c_.string(j, p, "key")) a.key = *s;
+      if (const json* v = c_.member(j, "value")) {
+        if (v->is_string()) a.value = v->get<std::string>();
+        else if (v->is_number_integer()) a.value = std::to_string(v->get<std::int64_t>());
+        else c_.error(p + "/value", "must be a string or an integer");
+      }
     } else if (k == "configure_port") {
       a.kind = action_kind::port_config;
       switch_target({"at", "action", "switch", "port", "config"}, {"switch", "port", "config"});
@@ -1257,7 +1280,8 @@ class model_reader {
     const auto type = c_.choice(j, p, "type",
                                 {"port_state", "mac_flaps", "frames_lost", "link_counter", "probe_lost",
                                  "probe_duplicates", "probe_max_gap", "spanning_tree", "flow_lost",
-                                 "flow_duplicates", "flow_max_gap", "ping_loss"});
+                                 "flow_duplicates", "flow_max_gap", "ping_loss", "bond_failover", "beacon_state",
+                                 "host_counter"});
     if (!j.contains("type")) c_.error(p, "missing required key \"type\"");
     expectation_spec e;
     if (auto n = c_.name(j, p, "name")) e.name = *n;
@@ -1358,6 +1382,57 @@ class model_reader {
         e.target = *s;
       }
       count_bound();
+    } else if (t == "bond_failover" || t == "beacon_state" || t == "host_counter") {
+      const bool failover = t == "bond_failover", beacon = t == "beacon_state";
+      e.kind = failover ? expectation_kind::bond_failover
+               : beacon ? expectation_kind::beacon_state
+                        : expectation_kind::host_counter;
+      if (failover) c_.object(j, p, {"name", "type", "host", "bond", "from", "to", "after", "by"}, {"host", "bond", "from", "to", "by"});
+      else if (beacon) c_.object(j, p, {"name", "type", "host", "bond", "vmnic", "state", "at"}, {"host", "bond", "vmnic", "state", "at"});
+      else c_.object(j, p, {"name", "type", "host", "counter", "op", "value"}, {"host", "counter", "op", "value"});
+      if (auto s = c_.string(j, p, "host")) {
+        if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
+        e.target = *s;
+      }
+      const host_spec* h = find_host(e.target);
+      const bond_spec* bond = nullptr;
+      if (auto s = c_.string(j, p, "bond")) {
+        const auto n = vmnic_number(*s, "bond");
+        if (h != nullptr && n) {
+          for (const auto& b : h->bonds) if (b.number == *n) bond = &b;
+        }
+        if (bond == nullptr) c_.error(p + "/bond", fmt::format("host \"{}\" has no bond \"{}\"", e.target, *s));
+        else e.port = static_cast<std::uint16_t>(*n);
+      }
+      const auto member = [&](std::string_view key, unsigned& out) {
+        if (auto s = c_.string(j, p, key)) {
+          const auto n = vmnic_number(*s, "vmnic");
+          if (!n || (bond != nullptr && std::find(bond->members.begin(), bond->members.end(), *n) == bond->members.end())) {
+            c_.error(p + "/" + std::string(key), fmt::format("\"{}\" is not a vmnic of that bond", *s));
+          } else {
+            out = *n;
+          }
+        }
+      };
+      if (failover) {
+        member("from", e.from_vmnic);
+        member("to", e.to_vmnic);
+        e.by = c_.duration(j, p, "by");
+        if (auto d = c_.duration(j, p, "after")) e.after = *d;
+        if (e.by && *e.by <= e.after) c_.error(p + "/by", fmt::format("by {} is not after {}", *e.by, e.after));
+      } else if (beacon) {
+        member("vmnic", e.from_vmnic);
+        if (auto s = c_.choice(j, p, "state", {"OK", "AMBIGUOUS", "FAILED"})) e.state = *s;
+        e.at = c_.duration(j, p, "at");
+      } else {
+        if (auto s = c_.choice(j, p, "counter",
+                               {"reflections", "local_deliveries", "uplink_tx", "uplink_rx", "dropped_vlan",
+                                "dropped_no_uplink", "dropped_unknown_dst", "beacons_rx", "failovers", "failbacks",
+                                "beacons_tx", "duplicates_sent"})) {
+          e.counter = *s;
+        }
+        count_bound();
+      }
     } else if (t == "spanning_tree") {
       e.kind = expectation_kind::spanning_tree;
       c_.object(j, p, {"name", "type", "at"}, {"at"});
