@@ -7,6 +7,7 @@
 
 #include "vnetsim/report/pcap_writer.hpp"
 #include "vnetsim/report/run_report.hpp"
+#include "vnetsim/scenario/loader.hpp"
 #include "vnetsim/scenario/world.hpp"
 
 using namespace vnetsim;
@@ -349,4 +350,16 @@ TEST_CASE("builder: host errors name the JSON pointer; a bad scheduled change is
   bool rejected = false;
   for (const auto& t : w.timeline()) rejected = rejected || (t.what == "rejected" && t.at == 1_s);
   CHECK(rejected);
+}
+
+TEST_CASE("build: a host_error from a loaded file names the JSON pointer of the object") {
+  // The loader leaves setting values to the host layer; the build reports where they came from.
+  const auto r = scenario::load_scenario(R"({"vnetsim": 1, "name": "t", "duration": "1s",
+    "hosts": [ { "name": "esx1", "vswitches": [ { "label": "I", "binding": "vmnet_0" } ] },
+               { "name": "esx2", "advanced": { "SwitchFailoverThreshold": "1" } } ] })");
+  REQUIRE(r.ok());
+  scenario::world w;
+  CHECK_THROWS_WITH_AS(scenario::build(w, *r.model),
+                       doctest::Contains("/hosts/1/advanced/SwitchFailoverThreshold: host \"esx2\": "),
+                       scenario::scenario_error);
 }
