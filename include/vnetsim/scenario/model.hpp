@@ -181,7 +181,7 @@ std::string_view to_string(action_kind k) noexcept;
 struct action_spec {
   sim_time at;
   action_kind kind = action_kind::link_down;
-  /// The link (link actions) or the switch (the others).
+  /// The link (link actions), the host (set_advanced, set_nicteam) or the switch (the others).
   std::string target;
   std::uint16_t port = 0;
   /// Which direction for black_hole / loss: the side frames leave from; nullopt = both.
@@ -228,10 +228,12 @@ std::string_view to_string(expectation_kind k) noexcept;
 struct expectation_spec {
   std::string name;
   expectation_kind kind = expectation_kind::mac_flaps;
-  /// Switch, link, probe, flow or ping name.
+  /// Switch, link, probe, flow, ping or host name (bond_failover, beacon_state: `port` is
+  /// the bond number; host_counter: `counter` names the counter).
   std::string target;
   std::uint16_t port = 0;
-  /// port_state: "forwarding", "blocking", "listening", "learning", "discarding", "disabled".
+  /// port_state: "forwarding", "blocking", "listening", "learning", "discarding", "disabled";
+  /// beacon_state: "OK", "AMBIGUOUS", "FAILED" (beacon::to_string).
   std::string state;
   std::optional<sim_time> at;
   std::optional<sim_time> by;

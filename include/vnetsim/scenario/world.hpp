@@ -24,6 +24,10 @@
 /// timer, BPDU and action driven changes, otherwise later by at most the interval.
 /// "state at t" expectations read the engine at t exactly.
 
+/// Hosts: a host::host_set owned by the world; a VM's vNIC delivers through one event kind
+/// ("scenario/vnic": take_delivery, then endpoint_set::receive) and its endpoint transmits
+/// through host_set::vnic_transmit (attach_custom). Host events are "host" timeline entries.
+///
 /// Errors in building (unknown names, a port that already has a link, a bad configuration
 /// from a lower layer) throw scenario::scenario_error naming the thing and the rule.
 
