@@ -197,6 +197,53 @@ std::string json_report(const scenario::world& w, const run_info& info,
                           {"latency_max", s.latency_max.to_string()}});
   }
   doc["flows"] = std::move(flows);
+  // Hosts only when the scenario has some (older reports keep their shape).
+  const auto& hs = w.hosts();
+  if (hs.host_count() > 0) {
+    ojson hosts_j = ojson::array();
+    for (host::host_id h = 0; h < hs.host_count(); ++h) {
+      const auto& spec = w.host_config(h);
+      ojson vss = ojson::array();
+      for (const auto& v : spec.vswitches) {
+        const auto vs = *hs.find_vswitch(h, v.label);
+        const auto& c = hs.vswitch_stats(vs);
+        vss.push_back(ojson{{"label", v.label},
+                            {"device", hs.vswitch_device(vs)},
+                            {"tx_frames", c.tx_frames},
+                            {"local_deliveries", c.local_deliveries},
+                            {"uplink_tx", c.uplink_tx},
+                            {"uplink_rx", c.uplink_rx},
+                            {"floods", c.floods},
+                            {"dropped_vlan", c.dropped_vlan},
+                            {"dropped_unknown_dst", c.dropped_unknown_dst},
+                            {"dropped_no_uplink", c.dropped_no_uplink},
+                            {"dropped_nic", c.dropped_nic},
+                            {"dropped_vm_off", c.dropped_vm_off},
+                            {"dropped_not_admitted", c.dropped_not_admitted},
+                            {"reflections", c.reflections},
+                            {"beacons_rx", c.beacons_rx},
+                            {"vlan_copies", c.vlan_copies}});
+      }
+      ojson bonds = ojson::array();
+      for (const auto& b : spec.bonds) {
+        const auto& c = hs.bond_stats(h, b.number);
+        bonds.push_back(ojson{{"bond", fmt::format("bond{}", b.number)},
+                              {"failovers", c.failovers},
+                              {"failbacks", c.failbacks},
+                              {"beacons_tx", c.beacons_tx},
+                              {"beacons_tx_failed", c.beacons_tx_failed},
+                              {"beacons_rx", c.beacons_rx},
+                              {"duplicates_sent", c.duplicates_sent},
+                              {"rarp_sent", c.rarp_sent},
+                              {"tx_frames", c.tx_frames}});
+      }
+      hosts_j.push_back(ojson{{"name", std::string(hs.host_name(h))},
+                              {"unbound_rx", hs.unbound_rx(h)},
+                              {"vswitches", std::move(vss)},
+                              {"bonds", std::move(bonds)}});
+    }
+    doc["hosts"] = std::move(hosts_j);
+  }
   ojson pings = ojson::array();
   for (traffic::ping_id p = 0; p < eps.ping_count(); ++p) {
     ojson probes_j = ojson::array();

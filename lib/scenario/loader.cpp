@@ -483,7 +483,7 @@ class model_reader {
       if (*d <= sim_time::zero()) c_.error("/observe_interval", "must be positive");
       else m_.observe_interval = *d;
     }
-    for (const char* k : {"settings", "hosts"}) {
+    for (const char* k : {"settings"}) {
       if (root.contains(k)) {
         c_.error(std::string("/") + k,
                  fmt::format("\"{}\" is part of the format but not supported yet by this build (the host "
@@ -495,6 +495,7 @@ class model_reader {
     each(root, "hubs", [&](const json& j, const std::string& p) { read_hub(j, p); });
     each(root, "stations", [&](const json& j, const std::string& p) { read_station(j, p); });
     each(root, "endpoints", [&](const json& j, const std::string& p) { read_endpoint(j, p); });
+    each(root, "hosts", [&](const json& j, const std::string& p) { read_host(j, p); });
     each(root, "links", [&](const json& j, const std::string& p) { read_link(j, p); });
     each(root, "probes", [&](const json& j, const std::string& p) { read_probe(j, p); });
     each(root, "flows", [&](const json& j, const std::string& p) { read_flow(j, p); });
@@ -734,6 +735,193 @@ class model_reader {
     m_.stations.push_back(std::move(s));
   }
 
+  /// "ip" ("a.b.c.d/len") and "gateway" of an endpoint (top-level or on a vNIC).
+  void ip_fields(const json& j, const std::string& p, traffic::endpoint_config& cfg) {
+    if (auto s = c_.string(j, p, "ip")) {
+      // "a.b.c.d/len" (RFC 4632 3.1 prefix notation).
+      const auto slash = s->find('/');
+      const auto ip = wire::ipv4_address::parse(s->substr(0, slash));
+      int len = -1;
+      if (slash != std::string::npos && slash + 1 < s->size() && s->size() - slash <= 3) {
+        len = 0;
+        for (char ch : s->substr(slash + 1)) len = (ch >= '0' && ch <= '9') ? len * 10 + (ch - '0') : 99;
+      }
+      if (!ip || len < 0 || len > 32) {
+        c_.error(p + "/ip", fmt::format("\"{}\" is not an IPv4 address with a prefix length (10.0.0.1/24)", *s));
+      } else {
+        cfg.ip = *ip;
+        cfg.prefix_len = static_cast<unsigned>(len);
+        if (!ips_.emplace(*ip, p + "/ip").second) c_.error(p + "/ip", fmt::format("duplicate IPv4 address {}", s->substr(0, slash)));
+        endpoint_ips_[cfg.name] = *ip;
+      }
+    }
+    if (auto s = c_.string(j, p, "gateway")) {
+      const auto gw = wire::ipv4_address::parse(*s);
+      if (!gw) c_.error(p + "/gateway", fmt::format("\"{}\" is not an IPv4 address", *s));
+      else cfg.gateway = *gw;
+    }
+  }
+
+  /// A key = value object whose values are strings or integers (ESX settings as written).
+  std::vector<setting> settings(const json& j, const std::string& p) {
+    std::vector<setting> out;
+    if (!j.is_object()) {
+      c_.error(p, "must be an object of \"key\": value");
+      return out;
+    }
+    for (const auto& [k, v] : j.items()) {
+      if (v.is_string()) out.push_back({k, v.get<std::string>()});
+      else if (v.is_number_integer()) out.push_back({k, std::to_string(v.get<std::int64_t>())});
+      else c_.error(p + "/" + k, "must be a string or an integer");
+    }
+    return out;
+  }
+
+  /// "vmnicN" -> N (nullopt when not of that form).
+  static std::optional<unsigned> vmnic_number(std::string_view s, std::string_view prefix) {
+    if (!s.starts_with(prefix) || s.size() == prefix.size() || s.size() > prefix.size() + 4) return std::nullopt;
+    unsigned n = 0;
+    for (char ch : s.substr(prefix.size())) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+      n = n * 10 + static_cast<unsigned>(ch - '0');
+    }
+    return n;
+  }
+
+  void read_host(const json& j, const std::string& p) {
+    if (!c_.object(j, p, {"name", "advanced", "vmnics", "bonds", "vswitches", "vms"}, {"name"})) return;
+    host_spec h;
+    h.pointer = p;
+    if (auto n = c_.name(j, p, "name")) {
+      h.name = *n;
+      device_name(*n, p + "/name", 'x');
+    }
+    if (const json* a = c_.member(j, "advanced")) h.advanced = settings(*a, p + "/advanced");
+    if (const json* a = c_.array(j, p, "vmnics")) {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const json& v = (*a)[i];
+        const std::string vp = fmt::format("{}/vmnics/{}", p, i);
+        if (!c_.object(v, vp, {"mac", "speed", "detect_down", "detect_up", "capabilities"}, {"mac"})) continue;
+        dev::nic_config n;
+        if (auto m = c_.mac(v, vp, "mac")) {
+          if (m->is_multicast()) c_.error(vp + "/mac", fmt::format("{} is a group address; a NIC needs a unicast MAC", *m));
+          n.mac = *m;
+          note_mac(*m, vp + "/mac");
+        }
+        if (auto r = c_.rate(v, vp, "speed")) n.speed_bps = *r;
+        if (auto d = c_.duration(v, vp, "detect_down")) n.detect_down = *d;
+        if (auto d = c_.duration(v, vp, "detect_up")) n.detect_up = *d;
+        if (const json* c = c_.member(v, "capabilities")) {
+          const std::string cp = vp + "/capabilities";
+          if (c_.object(*c, cp, {"vlan", "checksum", "tso"}, {})) {
+            if (auto b = c_.boolean(*c, cp, "vlan")) n.caps.vlan_insert = n.caps.vlan_strip = *b;
+            if (auto b = c_.boolean(*c, cp, "checksum")) n.caps.tx_checksum = n.caps.rx_checksum = *b;
+            if (auto b = c_.boolean(*c, cp, "tso")) n.caps.tso = *b;
+          }
+        }
+        h.vmnics.push_back(n);
+      }
+    }
+    const auto nvmnics = static_cast<std::int64_t>(h.vmnics.size());
+    std::set<unsigned> bonds;
+    if (const json* a = c_.array(j, p, "bonds")) {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const json& b = (*a)[i];
+        const std::string bp = fmt::format("{}/bonds/{}", p, i);
+        if (!c_.object(b, bp, {"number", "members", "nicteam"}, {"number", "members"})) continue;
+        bond_spec bs;
+        if (auto n = c_.integer(b, bp, "number", 0, 9)) {
+          bs.number = static_cast<unsigned>(*n);
+          if (!bonds.insert(bs.number).second) c_.error(bp + "/number", fmt::format("duplicate bond{}", bs.number));
+        }
+        if (const json* m = c_.array(b, bp, "members")) {
+          for (std::size_t k = 0; k < m->size(); ++k) {
+            if (nvmnics == 0) {
+              c_.error(fmt::format("{}/members/{}", bp, k), "the host has no vmnics");
+              break;
+            }
+            if (auto v = c_.integer_value((*m)[k], fmt::format("{}/members/{}", bp, k), 0, nvmnics - 1)) {
+              bs.members.push_back(static_cast<unsigned>(*v));
+            }
+          }
+        }
+        if (const json* t = c_.member(b, "nicteam")) bs.nicteam = settings(*t, bp + "/nicteam");
+        h.bonds.push_back(std::move(bs));
+      }
+    }
+    if (const json* a = c_.array(j, p, "vswitches")) {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const json& v = (*a)[i];
+        const std::string vp = fmt::format("{}/vswitches/{}", p, i);
+        if (!c_.object(v, vp, {"label", "binding", "ports", "port_groups"}, {"label", "binding"})) continue;
+        vswitch_spec vs;
+        if (auto s = c_.name(v, vp, "label")) vs.label = *s;
+        if (auto s = c_.string(v, vp, "binding")) {
+          if (auto n = vmnic_number(*s, "vmnic")) {
+            if (*n >= h.vmnics.size()) c_.error(vp + "/binding", fmt::format("host \"{}\" has no {}", h.name, *s));
+            vs.binding = host::vmnic_binding{*n};
+          } else if (auto b = vmnic_number(*s, "bond")) {
+            if (!bonds.contains(*b)) c_.error(vp + "/binding", fmt::format("host \"{}\" has no {}", h.name, *s));
+            vs.binding = host::bond_binding{*b};
+          } else if (vmnic_number(*s, "vmnet_")) {
+            vs.binding = std::monostate{};
+          } else {
+            c_.error(vp + "/binding", fmt::format("\"{}\" is not \"vmnicN\", \"bondN\" or \"vmnet_N\"", *s));
+          }
+        }
+        if (auto n = c_.integer(v, vp, "ports", 1, host::max_vswitch_ports)) vs.ports = static_cast<unsigned>(*n);
+        if (const json* g = c_.array(v, vp, "port_groups")) {
+          for (std::size_t k = 0; k < g->size(); ++k) {
+            const std::string gp = fmt::format("{}/port_groups/{}", vp, k);
+            if (!c_.object((*g)[k], gp, {"label", "vlan"}, {"label"})) continue;
+            port_group_spec pg;
+            if (auto s = c_.name((*g)[k], gp, "label")) pg.label = *s;
+            if (auto n = c_.integer((*g)[k], gp, "vlan", 0, host::vgt_vlan)) pg.vlan = static_cast<std::uint16_t>(*n);
+            vs.port_groups.push_back(std::move(pg));
+          }
+        }
+        h.vswitches.push_back(std::move(vs));
+      }
+    }
+    if (const json* a = c_.array(j, p, "vms")) {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const json& v = (*a)[i];
+        const std::string vp = fmt::format("{}/vms/{}", p, i);
+        if (!c_.object(v, vp, {"name", "running", "vnics"}, {"name"})) continue;
+        vm_spec vm;
+        if (auto s = c_.name(v, vp, "name")) vm.name = *s;
+        if (auto b = c_.boolean(v, vp, "running")) vm.running = *b;
+        if (const json* n = c_.array(v, vp, "vnics")) {
+          for (std::size_t k = 0; k < n->size(); ++k) {
+            const json& x = (*n)[k];
+            const std::string np = fmt::format("{}/vnics/{}", vp, k);
+            if (!c_.object(x, np, {"name", "type", "network", "mac", "ip", "gateway", "vlan"}, {"network", "ip"})) continue;
+            vnic_spec vn;
+            // The endpoint's device name: "name", else the VM's name (first vNIC) or "<vm>-<k>".
+            vn.ep.name = k == 0 ? vm.name : fmt::format("{}-{}", vm.name, k);
+            if (auto s = c_.name(x, np, "name")) vn.ep.name = *s;
+            device_name(vn.ep.name, np, 'v');
+            endpoint_names_.insert(vn.ep.name);
+            if (auto s = c_.choice(x, np, "type", {"vlance", "vmxnet"})) {
+              vn.cfg.type = *s == "vlance" ? host::vnic_type::vlance : host::vnic_type::vmxnet;
+            }
+            if (auto s = c_.string(x, np, "network")) vn.cfg.network = *s;
+            if (auto m = c_.mac(x, np, "mac")) {
+              vn.cfg.mac = *m;
+              note_mac(*m, np + "/mac");
+            }
+            ip_fields(x, np, vn.ep);
+            // A guest tag (VGT port groups only, VID 4095 [VLANWP]).
+            if (auto t = vlan(c_, x, np, "vlan")) vn.ep.vlan_tci = *t;
+            vm.vnics.push_back(std::move(vn));
+          }
+        }
+        h.vms.push_back(std::move(vm));
+      }
+    }
+    m_.hosts.push_back(std::move(h));
+  }
+
   void read_endpoint(const json& j, const std::string& p) {
     if (!c_.object(j, p, {"name", "mac", "ip", "gateway", "vlan", "speed"}, {"name", "mac", "ip"})) return;
     endpoint_spec e;
@@ -747,29 +935,7 @@ class model_reader {
       e.cfg.mac = e.nic.mac = *m;
       note_mac(*m, p + "/mac");
     }
-    if (auto s = c_.string(j, p, "ip")) {
-      // "a.b.c.d/len" (RFC 4632 3.1 prefix notation).
-      const auto slash = s->find('/');
-      const auto ip = wire::ipv4_address::parse(s->substr(0, slash));
-      int len = -1;
-      if (slash != std::string::npos && slash + 1 < s->size() && s->size() - slash <= 3) {
-        len = 0;
-        for (char ch : s->substr(slash + 1)) len = (ch >= '0' && ch <= '9') ? len * 10 + (ch - '0') : 99;
-      }
-      if (!ip || len < 0 || len > 32) {
-        c_.error(p + "/ip", fmt::format("\"{}\" is not an IPv4 address with a prefix length (10.0.0.1/24)", *s));
-      } else {
-        e.cfg.ip = *ip;
-        e.cfg.prefix_len = static_cast<unsigned>(len);
-        if (!ips_.emplace(*ip, p + "/ip").second) c_.error(p + "/ip", fmt::format("duplicate IPv4 address {}", s->substr(0, slash)));
-        endpoint_ips_[e.cfg.name] = *ip;
-      }
-    }
-    if (auto s = c_.string(j, p, "gateway")) {
-      const auto gw = wire::ipv4_address::parse(*s);
-      if (!gw) c_.error(p + "/gateway", fmt::format("\"{}\" is not an IPv4 address", *s));
-      else e.cfg.gateway = *gw;
-    }
+    ip_fields(j, p, e.cfg);
     if (auto v = vlan(c_, j, p, "vlan")) e.cfg.vlan_tci = *v;
     if (auto r = c_.rate(j, p, "speed")) e.nic.speed_bps = *r;
     m_.endpoints.push_back(std::move(e));
@@ -845,7 +1011,21 @@ class model_reader {
       c_.error(ep, fmt::format("no switch, hub, station or endpoint named \"{}\"", r.device));
       return std::nullopt;
     }
-    if (dev->second == 't' || dev->second == 'e') {
+    if (dev->second == 'v') {
+      c_.error(ep, fmt::format("\"{}\" is a VM's endpoint on a vNIC: link its host's vmnics instead", r.device));
+      return std::nullopt;
+    }
+    if (dev->second == 'x') {
+      const auto n = colon == std::string::npos ? std::nullopt : vmnic_number(s->substr(colon + 1), "vmnic");
+      std::size_t count = 0;
+      for (const auto& h : m_.hosts) if (h.name == r.device) count = h.vmnics.size();
+      if (!n || *n >= count) {
+        c_.error(ep, count == 0 ? fmt::format("\"{}\": host \"{}\" has no vmnics", *s, r.device)
+                                : fmt::format("\"{}\": host \"{}\" has vmnic0-vmnic{}", *s, r.device, count - 1));
+        return std::nullopt;
+      }
+      r.port = *n;
+    } else if (dev->second == 't' || dev->second == 'e') {
       if (colon != std::string::npos) c_.error(ep, fmt::format("\"{}\" has one NIC: write \"{}\"", r.device, r.device));
     } else {
       if (colon == std::string::npos) {
@@ -901,6 +1081,14 @@ class model_reader {
   bool is_station(const std::string& n) const {
     const auto it = devices_.find(n);
     return it != devices_.end() && it->second == 't';
+  }
+  bool is_host(const std::string& n) const {
+    const auto it = devices_.find(n);
+    return it != devices_.end() && it->second == 'x';
+  }
+  const host_spec* find_host(const std::string& n) const {
+    for (const auto& h : m_.hosts) if (h.name == n) return &h;
+    return nullptr;
   }
   bool is_switch(const std::string& n) const {
     const auto it = devices_.find(n);
@@ -958,7 +1146,8 @@ class model_reader {
     }
     const auto act = c_.choice(j, p, "action",
                                 {"link_down", "link_up", "black_hole", "loss", "delay", "power_off", "power_on",
-                                 "shutdown", "no_shutdown", "trap_ether_type", "trap_beacons", "configure_port"});
+                                 "shutdown", "no_shutdown", "trap_ether_type", "trap_beacons", "configure_port",
+                                 "set_advanced", "set_nicteam"});
     if (!j.contains("action")) c_.error(p, "missing required key \"action\"");
     if (!j.contains("at")) c_.error(p, "missing required key \"at\"");
     action_spec a;
@@ -1027,6 +1216,20 @@ class model_reader {
         else if (!j.contains("ether_type")) c_.error(p, "missing required key \"ether_type\"");
       }
       if (auto b = c_.boolean(j, p, "on")) a.on = *b;
+    } else if (k == "set_advanced" || k == "set_nicteam") {
+      // Values are checked when the change runs: a rejected one is a timeline entry.
+      a.kind = k == "set_advanced" ? action_kind::set_advanced : action_kind::set_nicteam;
+      c_.object(j, p, {"at", "action", "host", "key", "value"}, {"host", "key", "value"});
+      if (auto s = c_.string(j, p, "host")) {
+        if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
+        a.target = *s;
+      }
+      if (auto s = c_.string(j, p, "key")) a.key = *s;
+      if (const json* v = c_.member(j, "value")) {
+        if (v->is_string()) a.value = v->get<std::string>();
+        else if (v->is_number_integer()) a.value = std::to_string(v->get<std::int64_t>());
+        else c_.error(p + "/value", "must be a string or an integer");
+      }
     } else if (k == "configure_port") {
       a.kind = action_kind::port_config;
       switch_target({"at", "action", "switch", "port", "config"}, {"switch", "port", "config"});
@@ -1077,7 +1280,8 @@ class model_reader {
     const auto type = c_.choice(j, p, "type",
                                 {"port_state", "mac_flaps", "frames_lost", "link_counter", "probe_lost",
                                  "probe_duplicates", "probe_max_gap", "spanning_tree", "flow_lost",
-                                 "flow_duplicates", "flow_max_gap", "ping_loss"});
+                                 "flow_duplicates", "flow_max_gap", "ping_loss", "bond_failover", "beacon_state",
+                                 "host_counter"});
     if (!j.contains("type")) c_.error(p, "missing required key \"type\"");
     expectation_spec e;
     if (auto n = c_.name(j, p, "name")) e.name = *n;
@@ -1178,6 +1382,57 @@ class model_reader {
         e.target = *s;
       }
       count_bound();
+    } else if (t == "bond_failover" || t == "beacon_state" || t == "host_counter") {
+      const bool failover = t == "bond_failover", beacon = t == "beacon_state";
+      e.kind = failover ? expectation_kind::bond_failover
+               : beacon ? expectation_kind::beacon_state
+                        : expectation_kind::host_counter;
+      if (failover) c_.object(j, p, {"name", "type", "host", "bond", "from", "to", "after", "by"}, {"host", "bond", "from", "to", "by"});
+      else if (beacon) c_.object(j, p, {"name", "type", "host", "bond", "vmnic", "state", "at"}, {"host", "bond", "vmnic", "state", "at"});
+      else c_.object(j, p, {"name", "type", "host", "counter", "op", "value"}, {"host", "counter", "op", "value"});
+      if (auto s = c_.string(j, p, "host")) {
+        if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
+        e.target = *s;
+      }
+      const host_spec* h = find_host(e.target);
+      const bond_spec* bond = nullptr;
+      if (auto s = c_.string(j, p, "bond")) {
+        const auto n = vmnic_number(*s, "bond");
+        if (h != nullptr && n) {
+          for (const auto& b : h->bonds) if (b.number == *n) bond = &b;
+        }
+        if (bond == nullptr) c_.error(p + "/bond", fmt::format("host \"{}\" has no bond \"{}\"", e.target, *s));
+        else e.port = static_cast<std::uint16_t>(*n);
+      }
+      const auto member = [&](std::string_view key, unsigned& out) {
+        if (auto s = c_.string(j, p, key)) {
+          const auto n = vmnic_number(*s, "vmnic");
+          if (!n || (bond != nullptr && std::find(bond->members.begin(), bond->members.end(), *n) == bond->members.end())) {
+            c_.error(p + "/" + std::string(key), fmt::format("\"{}\" is not a vmnic of that bond", *s));
+          } else {
+            out = *n;
+          }
+        }
+      };
+      if (failover) {
+        member("from", e.from_vmnic);
+        member("to", e.to_vmnic);
+        e.by = c_.duration(j, p, "by");
+        if (auto d = c_.duration(j, p, "after")) e.after = *d;
+        if (e.by && *e.by <= e.after) c_.error(p + "/by", fmt::format("by {} is not after {}", *e.by, e.after));
+      } else if (beacon) {
+        member("vmnic", e.from_vmnic);
+        if (auto s = c_.choice(j, p, "state", {"OK", "AMBIGUOUS", "FAILED"})) e.state = *s;
+        e.at = c_.duration(j, p, "at");
+      } else {
+        if (auto s = c_.choice(j, p, "counter",
+                               {"reflections", "local_deliveries", "uplink_tx", "uplink_rx", "dropped_vlan",
+                                "dropped_no_uplink", "dropped_unknown_dst", "beacons_rx", "failovers", "failbacks",
+                                "beacons_tx", "duplicates_sent"})) {
+          e.counter = *s;
+        }
+        count_bound();
+      }
     } else if (t == "spanning_tree") {
       e.kind = expectation_kind::spanning_tree;
       c_.object(j, p, {"name", "type", "at"}, {"at"});
@@ -1205,6 +1460,8 @@ class model_reader {
     for (const auto& h : m_.hubs) ids[h.name] = t.add_node(h.name, net::node_kind::hub);
     for (const auto& s : m_.stations) ids[s.name] = t.add_node(s.name, net::node_kind::host);
     for (const auto& e : m_.endpoints) ids[e.cfg.name] = t.add_node(e.cfg.name, net::node_kind::host);
+    // A virtual switch never forwards from one uplink to another [AG2]: a host is an end node.
+    for (const auto& h : m_.hosts) ids[h.name] = t.add_node(h.name, net::node_kind::host);
     std::map<std::string, std::size_t> link_index;
     std::set<std::string> channel_links;
     for (std::size_t i = 0; i < m_.links.size(); ++i) {
@@ -1255,7 +1512,8 @@ class model_reader {
 
   checker& c_;
   scenario_model& m_;
-  std::map<std::string, char> devices_;  // 's' switch, 'h' hub, 't' station, 'e' endpoint
+  // 's' switch, 'h' hub, 't' station, 'e' endpoint, 'x' host, 'v' VM endpoint
+  std::map<std::string, char> devices_;
   std::set<std::string> links_, probes_, expectation_names_, capture_files_, flows_, pings_, endpoint_names_;
   std::map<wire::ipv4_address, std::string> ips_;
   std::map<std::string, wire::ipv4_address> endpoint_ips_;

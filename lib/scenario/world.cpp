@@ -24,6 +24,8 @@ std::string_view to_string(action_kind k) noexcept {
     case action_kind::port_admin: return "port_admin";
     case action_kind::trap_ether_type: return "trap_ether_type";
     case action_kind::port_config: return "configure_port";
+    case action_kind::set_advanced: return "set_advanced";
+    case action_kind::set_nicteam: return "set_nicteam";
   }
   return "unknown";
 }
@@ -64,6 +66,9 @@ std::string_view to_string(expectation_kind k) noexcept {
     case expectation_kind::flow_duplicates: return "flow_duplicates";
     case expectation_kind::flow_max_gap: return "flow_max_gap";
     case expectation_kind::ping_loss: return "ping_loss";
+    case expectation_kind::bond_failover: return "bond_failover";
+    case expectation_kind::beacon_state: return "beacon_state";
+    case expectation_kind::host_counter: return "host_counter";
   }
   return "unknown";
 }
@@ -103,6 +108,21 @@ std::string_view event_name(net::switch_event::kind k) {
   return "unknown";
 }
 
+std::string_view host_event_name(host::host_event::kind k) {
+  using K = host::host_event::kind;
+  switch (k) {
+    case K::member_state: return "member_state";
+    case K::beacon_state: return "beacon_state";
+    case K::active_changed: return "active_changed";
+    case K::failover: return "failover";
+    case K::failback: return "failback";
+    case K::reflection: return "reflection";
+    case K::config: return "config";
+    case K::notify: return "notify";
+  }
+  return "unknown";
+}
+
 std::uint64_t counter_of(const dev::link_direction_stats& s, std::string_view name) {
   if (name == "out_frames") return s.out_frames;
   if (name == "out_octets") return s.out_octets;
@@ -126,6 +146,7 @@ world::world(std::uint64_t seed, sim_time observe_interval)
       hubs_(sim_, links_),
       switches_(sim_, links_, pool_),
       endpoints_(sim_, pool_, streams_),
+      hosts_(sim_, pool_, links_, nics_, streams_),
       observe_interval_(observe_interval) {
   if (observe_interval <= sim_time::zero()) {
     throw scenario_error(fmt::format("observe_interval {} must be positive", observe_interval));
@@ -133,6 +154,7 @@ world::world(std::uint64_t seed, sim_time observe_interval)
   station_kind_ = sim_.register_kind("scenario/station", &world::on_station_arrival, this);
   hub_kind_ = sim_.register_kind("scenario/hub", &world::on_hub_arrival, this);
   probe_kind_ = sim_.register_kind("scenario/probe", &world::on_probe_send, this);
+  vnic_kind_ = sim_.register_kind("scenario/vnic", &world::on_vnic_delivery, this);
 }
 
 world::~world() {
@@ -238,11 +260,122 @@ traffic::endpoint_id world::add_endpoint(const endpoint_spec& e) {
   return id;
 }
 
+host::host_id world::add_host(const host_spec& h) {
+  for (const auto& [n, d] : devices_) {
+    if (n == h.name) throw scenario_error(fmt::format("host \"{}\": duplicate device name", h.name));
+  }
+  // Every host_error names the JSON pointer of the object being built.
+  std::string at = h.pointer;
+  const auto fail = [&](const std::exception& x) {
+    throw scenario_error(fmt::format("{}host \"{}\": {}", at.empty() ? "" : at + ": ", h.name, x.what()));
+  };
+  host::host_id id = 0;
+  try {
+    id = hosts_.add_host(h.name);
+  } catch (const std::invalid_argument& x) {
+    fail(x);
+  }
+  const std::string base = h.pointer;
+  for (const auto& a : h.advanced) {
+    at = base + "/advanced/" + a.key;
+    try {
+      hosts_.set_advanced(id, a.key, a.value);
+    } catch (const std::invalid_argument& x) {
+      fail(x);
+    }
+  }
+  for (std::size_t i = 0; i < h.vmnics.size(); ++i) {
+    at = fmt::format("{}/vmnics/{}", base, i);
+    try {
+      (void)hosts_.add_vmnic(id, h.vmnics[i]);
+    } catch (const std::invalid_argument& x) {
+      fail(x);
+    }
+  }
+  for (std::size_t i = 0; i < h.bonds.size(); ++i) {
+    const bond_spec& b = h.bonds[i];
+    at = fmt::format("{}/bonds/{}", base, i);
+    try {
+      hosts_.add_bond(id, b.number, b.members);
+    } catch (const std::invalid_argument& x) {
+      fail(x);
+    }
+    for (const auto& kv : b.nicteam) {
+      at = fmt::format("{}/bonds/{}/nicteam/{}", base, i, kv.key);
+      try {
+        hosts_.set_nicteam(id, fmt::format("nicteam.bond{}.{}", b.number, kv.key), kv.value);
+      } catch (const std::invalid_argument& x) {
+        fail(x);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < h.vswitches.size(); ++i) {
+    const vswitch_spec& v = h.vswitches[i];
+    at = fmt::format("{}/vswitches/{}", base, i);
+    host::vswitch_id vs = 0;
+    try {
+      vs = hosts_.add_vswitch(id, v.label, v.binding, v.ports);
+    } catch (const std::invalid_argument& x) {
+      fail(x);
+    }
+    for (std::size_t k = 0; k < v.port_groups.size(); ++k) {
+      at = fmt::format("{}/vswitches/{}/port_groups/{}", base, i, k);
+      try {
+        hosts_.add_port_group(id, vs, v.port_groups[k].label, v.port_groups[k].vlan);
+      } catch (const std::invalid_argument& x) {
+        fail(x);
+      }
+    }
+  }
+  devices_.push_back({h.name, {device_kind::host, id}});
+  for (std::size_t i = 0; i < h.vms.size(); ++i) {
+    const vm_spec& vm = h.vms[i];
+    at = fmt::format("{}/vms/{}", base, i);
+    host::vm_id vid = 0;
+    try {
+      vid = hosts_.add_vm(id, vm.name);
+    } catch (const std::invalid_argument& x) {
+      fail(x);
+    }
+    for (std::size_t k = 0; k < vm.vnics.size(); ++k) {
+      const vnic_spec& vn = vm.vnics[k];
+      at = fmt::format("{}/vms/{}/vnics/{}", base, i, k);
+      for (const auto& [n, d] : devices_) {
+        if (n == vn.ep.name) fail(scenario_error(fmt::format("endpoint \"{}\": duplicate device name", n)));
+      }
+      try {
+        host::vnic_config c = vn.cfg;
+        c.delivery = {vnic_kind_, 0, sim_time::zero()};
+        const host::vnic_id v = hosts_.add_vnic(vid, c);
+        traffic::endpoint_config ec = vn.ep;
+        ec.mac = hosts_.vnic_mac(v);
+        const traffic::endpoint_id ep = endpoints_.add(ec);
+        endpoints_.attach_custom(ep, &world::on_vnic_tx, this, v);
+        if (vnic_endpoint_.size() <= v) vnic_endpoint_.resize(v + 1, 0);
+        vnic_endpoint_[v] = ep;
+        devices_.push_back({ec.name, {device_kind::vm_endpoint, ep}});
+      } catch (const std::invalid_argument& x) {
+        fail(x);
+      }
+    }
+    if (!vm.running) {
+      try {
+        hosts_.set_vm_running(vid, false);
+      } catch (const std::invalid_argument& x) {
+        fail(x);
+      }
+    }
+  }
+  if (host_specs_.size() <= id) host_specs_.resize(id + 1);
+  host_specs_[id] = h;
+  return id;
+}
+
 traffic::flow_id world::add_flow(const flow_spec& f) {
   const std::string what = fmt::format("flow \"{}\"", f.name);
   const device& from = find_device(f.from, what);
   const device& to = find_device(f.to, what);
-  if (from.kind != device_kind::endpoint || to.kind != device_kind::endpoint) {
+  if (!is_endpoint(from) || !is_endpoint(to)) {
     throw scenario_error(fmt::format("{}: \"from\" and \"to\" must be endpoints", what));
   }
   traffic::udp_flow_config c;
@@ -268,7 +401,7 @@ traffic::ping_id world::add_ping(const ping_spec& p) {
   const std::string what = fmt::format("ping \"{}\"", p.name);
   const device& from = find_device(p.from, what);
   const device& to = find_device(p.to, what);
-  if (from.kind != device_kind::endpoint || to.kind != device_kind::endpoint) {
+  if (!is_endpoint(from) || !is_endpoint(to)) {
     throw scenario_error(fmt::format("{}: \"from\" and \"to\" must be endpoints", what));
   }
   traffic::ping_config c;
@@ -298,6 +431,11 @@ dev::link_id world::add_link(const link_spec& l) {
   const std::string what = fmt::format("link \"{}\"", l.name);
   const device& a = find_device(l.a.device, what);
   const device& b = find_device(l.b.device, what);
+  auto vmnic_of = [&](const device& d, const port_ref& r) -> dev::nic_id {
+    const auto nic = hosts_.vmnic_nic(d.id, r.port);
+    if (!nic) throw scenario_error(fmt::format("{}: host \"{}\" has no vmnic{}", what, r.device, r.port));
+    return *nic;
+  };
   auto endpoint_of = [&](const device& d, const port_ref& r) -> dev::endpoint {
     switch (d.kind) {
       case device_kind::switch_:
@@ -308,6 +446,9 @@ dev::link_id world::add_link(const link_spec& l) {
       case device_kind::hub: return hubs_.endpoint_for(d.id, r.port, hub_kind_);
       case device_kind::station: return nics_.endpoint_for(stations_[d.id].nic, station_kind_);
       case device_kind::endpoint: return endpoints_.nic_endpoint(endpoint_nic_[d.id]);
+      case device_kind::host: return hosts_.uplink_endpoint(vmnic_of(d, r));
+      case device_kind::vm_endpoint:
+        throw scenario_error(fmt::format("{}: \"{}\" is a VM's endpoint (on a vNIC): it takes no link", what, r.device));
     }
     return {};
   };
@@ -321,6 +462,8 @@ dev::link_id world::add_link(const link_spec& l) {
         case device_kind::hub: hubs_.attach(d.id, r.port, id, side); break;
         case device_kind::station: nics_.attach(stations_[d.id].nic, id, side); break;
         case device_kind::endpoint: nics_.attach(endpoint_nic_[d.id], id, side); break;
+        case device_kind::host: nics_.attach(vmnic_of(d, r), id, side); break;
+        case device_kind::vm_endpoint: break;
       }
     };
     attach(a, l.a, dev::link_side::a);
@@ -381,6 +524,12 @@ void world::schedule(const action_spec& a) {
     case action_kind::black_hole:
     case action_kind::loss:
     case action_kind::delay: (void)link_named(a.target); break;
+    case action_kind::set_advanced:
+    case action_kind::set_nicteam:
+      if (!hosts_.find_host(a.target)) {
+        throw scenario_error(fmt::format("timeline {}: no host named \"{}\"", to_string(a.kind), a.target));
+      }
+      break;
     default:
       if (!find_switch(a.target)) throw scenario_error(fmt::format("timeline {}: no switch named \"{}\"", to_string(a.kind), a.target));
       if (a.kind != action_kind::switch_power && a.kind != action_kind::trap_ether_type &&
@@ -437,6 +586,20 @@ void world::run_action(std::size_t index) {
     case action_kind::port_config:
       switches_.configure_port(*find_switch(a.target), a.port, a.port_cfg);
       detail = fmt::format("switch {} port {} reconfigured", a.target, a.port);
+      break;
+    case action_kind::set_advanced:
+    case action_kind::set_nicteam:
+      // A rejected change is part of the run's story, not a crash: it goes into the timeline.
+      try {
+        if (a.kind == action_kind::set_advanced) hosts_.set_advanced(*hosts_.find_host(a.target), a.key, a.value);
+        else hosts_.set_nicteam(*hosts_.find_host(a.target), a.key, a.value);
+        detail = fmt::format("host {} {} = {}", a.target, a.key, a.value);
+      } catch (const std::invalid_argument& x) {
+        log_.push_back({sim_.now(), "timeline", "rejected",
+                        fmt::format("host {} {} = {} rejected: {}", a.target, a.key, a.value, x.what())});
+        if (trace_ != nullptr) trace_line(fmt::format("{} timeline rejected {}", sim_.now(), x.what()));
+        return;
+      }
       break;
   }
   log_.push_back({sim_.now(), "timeline", std::string(to_string(a.kind)), detail});
@@ -512,6 +675,30 @@ void world::expect(const expectation_spec& e) {
       if (!e.at) throw scenario_error(fmt::format("expectation {}: spanning_tree needs \"at\"", e.name));
       break;
     case expectation_kind::frames_lost: break;
+    case expectation_kind::bond_failover:
+    case expectation_kind::beacon_state: {
+      const auto h = hosts_.find_host(e.target);
+      if (!h) throw scenario_error(fmt::format("expectation {}: no host named \"{}\"", e.name, e.target));
+      try {
+        (void)hosts_.bond_policy(*h, e.port);
+      } catch (const std::invalid_argument& x) {
+        throw scenario_error(fmt::format("expectation {}: {}", e.name, x.what()));
+      }
+      if (e.kind == expectation_kind::bond_failover && !e.by) {
+        throw scenario_error(fmt::format("expectation {}: bond_failover needs \"by\"", e.name));
+      }
+      if (e.kind == expectation_kind::beacon_state && !e.at) {
+        throw scenario_error(fmt::format("expectation {}: beacon_state needs \"at\"", e.name));
+      }
+      if (e.kind == expectation_kind::beacon_state && !member_index(*h, e.port, e.from_vmnic)) {
+        throw scenario_error(fmt::format("expectation {}: vmnic{} is not a member of bond{}", e.name, e.from_vmnic, e.port));
+      }
+      break;
+    }
+    case expectation_kind::host_counter:
+      if (!hosts_.find_host(e.target)) throw scenario_error(fmt::format("expectation {}: no host named \"{}\"", e.name, e.target));
+      (void)host_counter(*hosts_.find_host(e.target), e.counter);
+      break;
   }
   const std::size_t index = expectations_.size();
   expectations_.push_back(e);
@@ -532,7 +719,53 @@ void world::check_at(std::size_t index) {
     std::string reason;
     c.pass = spanning_tree_ok(reason);
     c.measured = c.pass ? "loop-free and connected" : reason;
+  } else if (e.kind == expectation_kind::beacon_state) {
+    const auto h = *hosts_.find_host(e.target);
+    const beacon::monitor* m = hosts_.beacon_monitor(h, e.port);
+    c.measured = m == nullptr ? "no beacon monitor"
+                              : std::string(beacon::to_string(m->state(*member_index(h, e.port, e.from_vmnic))));
+    c.pass = c.measured == e.state;
   }
+}
+
+std::optional<bond::member> world::member_index(host::host_id h, unsigned bond_number, unsigned vmnic) const {
+  if (h >= host_specs_.size()) return std::nullopt;
+  for (const auto& b : host_specs_[h].bonds) {
+    if (b.number != bond_number) continue;
+    for (std::size_t i = 0; i < b.members.size(); ++i) {
+      if (b.members[i] == vmnic) return static_cast<bond::member>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+std::uint64_t world::host_counter(host::host_id h, std::string_view name) const {
+  const host_spec& spec = host_specs_.at(h);
+  std::uint64_t n = 0;
+  const auto vs_sum = [&](std::uint64_t host::vswitch_counters::*field) {
+    for (const auto& v : spec.vswitches) {
+      n += hosts_.vswitch_stats(*hosts_.find_vswitch(h, v.label)).*field;
+    }
+  };
+  const auto bond_sum = [&](std::uint64_t host::bond_counters::*field) {
+    for (const auto& b : spec.bonds) {
+      n += hosts_.bond_stats(h, b.number).*field;
+    }
+  };
+  if (name == "reflections") vs_sum(&host::vswitch_counters::reflections);
+  else if (name == "local_deliveries") vs_sum(&host::vswitch_counters::local_deliveries);
+  else if (name == "uplink_tx") vs_sum(&host::vswitch_counters::uplink_tx);
+  else if (name == "uplink_rx") vs_sum(&host::vswitch_counters::uplink_rx);
+  else if (name == "dropped_vlan") vs_sum(&host::vswitch_counters::dropped_vlan);
+  else if (name == "dropped_no_uplink") vs_sum(&host::vswitch_counters::dropped_no_uplink);
+  else if (name == "dropped_unknown_dst") vs_sum(&host::vswitch_counters::dropped_unknown_dst);
+  else if (name == "beacons_rx") vs_sum(&host::vswitch_counters::beacons_rx);
+  else if (name == "failovers") bond_sum(&host::bond_counters::failovers);
+  else if (name == "failbacks") bond_sum(&host::bond_counters::failbacks);
+  else if (name == "beacons_tx") bond_sum(&host::bond_counters::beacons_tx);
+  else if (name == "duplicates_sent") bond_sum(&host::bond_counters::duplicates_sent);
+  else throw scenario_error(fmt::format("host counter \"{}\" does not exist", name));
+  return n;
 }
 
 // --- the per-frame handlers ----------------------------------------------------------------
@@ -550,6 +783,19 @@ void world::on_station_arrival(void* ctx, kernel::simulator&, const kernel::even
   const dev::frame_ref f = w.nics_.receive(a.device, std::move(a.frame));
   if (!f) return;
   w.station_receive(w.station_of_nic_[a.device], f);
+}
+
+void world::on_vnic_delivery(void* ctx, kernel::simulator&, const kernel::event& ev) {
+  auto& w = *static_cast<world*>(ctx);
+  const auto v = static_cast<host::vnic_id>(ev.arg);
+  dev::frame_ref f = w.hosts_.take_delivery(v);
+  if (!f) return;
+  w.endpoints_.receive(w.vnic_endpoint_[v], std::move(f));
+}
+
+void world::on_vnic_tx(void* ctx, std::uint32_t port, dev::frame_ref frame) {
+  // The host counts every outcome (vnic_counters, vswitch_counters).
+  (void)static_cast<world*>(ctx)->hosts_.vnic_transmit(port, std::move(frame));
 }
 
 void world::station_receive(station_id s, const dev::frame_ref& f) {
@@ -751,6 +997,7 @@ bool world::spanning_tree_ok(std::string& reason) const {
   std::vector<net::node_id> node_of(devices_.size());
   for (std::size_t i = 0; i < devices_.size(); ++i) {
     const auto& [name, d] = devices_[i];
+    if (d.kind == device_kind::vm_endpoint) continue;  // behind its host's vswitch, no link
     const auto kind = d.kind == device_kind::switch_ ? net::node_kind::bridge
                       : d.kind == device_kind::hub   ? net::node_kind::hub
                                                      : net::node_kind::host;  // stations, endpoints
@@ -845,6 +1092,13 @@ std::vector<timeline_entry> world::timeline() const {
                    fmt::format("{}: {} more MAC flaps up to {} (counted in its mac_flaps counter)", switches_.name(sw),
                                flaps[sw] - timeline_flaps_per_switch, last_flap[sw])});
     rank.push_back(1);
+  }
+  for (const auto& e : hosts_.events()) {
+    std::string line = hosts_.to_string(e);
+    const std::string stamp = e.at.to_string() + " ";
+    if (line.starts_with(stamp)) line.erase(0, stamp.size());
+    out.push_back({e.at, "host", std::string(host_event_name(e.what)), std::move(line)});
+    rank.push_back(2);
   }
   for (const auto& p : probes_) {
     if (p.stats.max_gap > sim_time::zero()) {
@@ -961,6 +1215,34 @@ std::vector<expectation_result> world::evaluate() const {
         count(fmt::format("ping {} probes without a reply", e.target),
               static_cast<std::int64_t>(ping_lost(*endpoints_.find_ping(e.target))));
         break;
+      case expectation_kind::bond_failover: {
+        r.text = fmt::format("bond{} on host {} moves from vmnic{} to vmnic{} after {}", e.port, e.target, e.from_vmnic,
+                             e.to_vmnic, e.after);
+        r.bound = fmt::format("in ({}, {}]", e.after, *e.by);
+        const auto h = *hosts_.find_host(e.target);
+        std::optional<sim_time> moved;
+        for (const auto& ev : hosts_.events()) {
+          if (ev.host != h || ev.bond != std::optional<unsigned>(e.port) || ev.at <= e.after) continue;
+          if (ev.what == host::host_event::kind::active_changed && ev.from_vmnic == std::optional<unsigned>(e.from_vmnic) &&
+              ev.to_vmnic == std::optional<unsigned>(e.to_vmnic)) {
+            moved = ev.at;
+            break;
+          }
+        }
+        r.measured = moved ? fmt::format("moved at {}", *moved) : "no such move";
+        r.pass = moved && *moved <= *e.by;
+        break;
+      }
+      case expectation_kind::beacon_state:
+        r.text = fmt::format("host {} bond{} vmnic{} beacon state {} at t = {}", e.target, e.port, e.from_vmnic, e.state, *e.at);
+        r.bound = fmt::format("{} at {}", e.state, *e.at);
+        r.measured = c.done ? c.measured : "not reached (the run ended earlier)";
+        r.pass = c.done && c.pass;
+        break;
+      case expectation_kind::host_counter:
+        count(fmt::format("host {} {}", e.target, e.counter),
+              static_cast<std::int64_t>(host_counter(*hosts_.find_host(e.target), e.counter)));
+        break;
       case expectation_kind::spanning_tree:
         r.text = fmt::format("forwarding ports loop-free and connected at t = {}", *e.at);
         r.bound = "loop-free and connected";
@@ -980,6 +1262,7 @@ void build(world& w, const scenario_model& m, const std::filesystem::path* pcap_
   for (const auto& h : m.hubs) w.add_hub(h);
   for (const auto& s : m.stations) w.add_station(s);
   for (const auto& e : m.endpoints) w.add_endpoint(e);
+  for (const auto& h : m.hosts) w.add_host(h);
   for (const auto& l : m.links) w.add_link(l);
   for (const auto& p : m.probes) w.add_probe(p);
   for (const auto& f : m.flows) w.add_flow(f);

@@ -142,9 +142,9 @@ TEST_CASE("802.1D timer relations are checked") {
 }
 
 TEST_CASE("the version, required keys and unsupported sections are errors") {
-  const auto r = load_scenario(R"({"vnetsim": 2, "hosts": []})");
+  const auto r = load_scenario(R"({"vnetsim": 2, "settings": {}})");
   CHECK(find(r, "/vnetsim") != nullptr);
-  CHECK(find(r, "/hosts") != nullptr);
+  CHECK(find(r, "/settings") != nullptr);
   CHECK(std::count_if(r.diagnostics.begin(), r.diagnostics.end(),
                       [](const auto& d) { return d.pointer.empty(); }) == 2);  // name, duration
 }
@@ -177,4 +177,67 @@ TEST_CASE("references in timeline, probes and expectations must resolve") {
   CHECK(find(r, "/expectations/0/probe") != nullptr);
   CHECK(find(r, "/expectations/1") != nullptr);  // neither at nor by
   CHECK(r.errors() == 5);
+}
+
+namespace {
+
+constexpr std::string_view host_base = R"({
+  "vnetsim": 1, "name": "h", "duration": "10s",
+  "switches": [ { "name": "sw1", "ports": 4 } ],
+  "endpoints": [ { "name": "db", "mac": "02:00:00:00:00:02", "ip": "10.0.0.2/24" } ],
+  "hosts": [ { "name": "esx1", "advanced": { "SwitchFailoverThreshold": 3 },
+    "vmnics": [ { "mac": "00:50:56:00:01:00" }, { "mac": "00:50:56:00:01:01", "detect_down": "5ms" } ],
+    "bonds": [ { "number": 0, "members": [0, MEMBER], "nicteam": { "home_link": "vmnic0" } } ],
+    "vswitches": [ { "label": "Network0", "binding": "BINDING",
+                     "port_groups": [ { "label": "VLAN10", "vlan": 10 } ] } ],
+    "vms": [ { "name": "web", "vnics": [ { "network": "VLAN10", "ip": "10.0.0.1/24" } ] } ] } ],
+  "links": [ { "name": "u0", "a": "esx1:vmnic0", "b": "sw1:0" }, { "name": "u1", "a": "END", "b": "sw1:1" },
+             { "name": "d", "a": "db", "b": "sw1:2" } ],
+  "flows": [ { "name": "f", "from": "web", "to": "db", "pps": 10 } ],
+  "timeline": [ { "at": "2s", "action": "set_nicteam", "host": "esx1", "key": "nicteam.bond0.home_link", "value": "vmnic1" } ],
+  "expectations": [ { "type": "bond_failover", "host": "esx1", "bond": "bond0", "from": "vmnic0", "to": "vmnic1", "by": "3s" },
+                    { "type": "host_counter", "host": "esx1", "counter": "reflections", "op": "<=", "value": 5 } ]
+})";
+
+std::string host_doc(std::string member, std::string binding, std::string end) {
+  std::string s(host_base);
+  s.replace(s.find("MEMBER"), 6, member);
+  s.replace(s.find("BINDING"), 7, binding);
+  s.replace(s.find("END"), 3, end);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("hosts: the section is read into the model") {
+  const auto r = load_scenario(host_doc("1", "bond0", "esx1:vmnic1"));
+  for (const auto& d : r.diagnostics) MESSAGE(d.pointer << ": " << d.message);
+  REQUIRE(r.ok());
+  REQUIRE(r.model->hosts.size() == 1);
+  const auto& h = r.model->hosts[0];
+  CHECK(h.pointer == "/hosts/0");
+  REQUIRE(h.advanced.size() == 1);
+  CHECK(h.advanced[0].value == "3");  // integers become the text ESX reads
+  CHECK(h.vmnics[1].detect_down == 5_ms);
+  CHECK(h.bonds[0].members == std::vector<unsigned>{0, 1});
+  CHECK(std::get<host::bond_binding>(h.vswitches[0].binding).number == 0);
+  CHECK(h.vswitches[0].port_groups[0].vlan == std::optional<std::uint16_t>(10));
+  CHECK(h.vms[0].vnics[0].ep.name == "web");  // the VM's name for its first vNIC
+  CHECK(r.model->links[1].a == scenario::port_ref{"esx1", 1});
+  CHECK(r.model->timeline[0].kind == scenario::action_kind::set_nicteam);
+  CHECK(r.model->expectations[0].kind == scenario::expectation_kind::bond_failover);
+  CHECK(r.model->expectations[0].to_vmnic == 1);
+}
+
+TEST_CASE("hosts: errors carry the pointer of the offending value") {
+  auto r = load_scenario(host_doc("2", "bond0", "esx1:vmnic1"));
+  CHECK(find(r, "/hosts/0/bonds/0/members/1") != nullptr);
+  r = load_scenario(host_doc("1", "bond3", "esx1:vmnic1"));
+  REQUIRE(find(r, "/hosts/0/vswitches/0/binding") != nullptr);
+  CHECK(find(r, "/hosts/0/vswitches/0/binding")->message == "host \"esx1\" has no bond3");
+  r = load_scenario(host_doc("1", "bond0", "esx1:vmnic2"));
+  REQUIRE(find(r, "/links/1/a") != nullptr);
+  CHECK(find(r, "/links/1/a")->message == "\"esx1:vmnic2\": host \"esx1\" has vmnic0-vmnic1");
+  r = load_scenario(host_doc("1", "bond0", "web"));  // a VM's endpoint takes no link
+  CHECK(find(r, "/links/1/a") != nullptr);
 }

@@ -7,6 +7,7 @@
 
 #include "vnetsim/report/pcap_writer.hpp"
 #include "vnetsim/report/run_report.hpp"
+#include "vnetsim/scenario/loader.hpp"
 #include "vnetsim/scenario/world.hpp"
 
 using namespace vnetsim;
@@ -244,4 +245,121 @@ TEST_CASE("builder: IPv4 endpoints with a UDP flow and pings across a switch") {
   CHECK(w.ping_lost(0) == 0);  // 1.0 .. 1.4 s, all before the cut
   CHECK_THROWS_AS(w.add_flow({"g", "e1", "sw", 1, 9, 64, traffic::arrival_process::constant, 1, 4_s, 5_s}),
                   scenario::scenario_error);
+}
+
+namespace {
+
+/// esx1 (bond0 = vmnic0 + vmnic1, home_link vmnic0) to sw1 ports 0 and 1; VM web on
+/// Network0 sends a UDP flow to the endpoint db on sw1 port 2.
+void esx_pair(scenario::world& w) {
+  scenario::switch_spec s;
+  s.cfg.name = "sw1";
+  s.cfg.ports = 4;
+  w.add_switch(s);
+  scenario::endpoint_spec db;
+  db.cfg.name = "db";
+  db.cfg.mac = db.nic.mac = *wire::mac_address::parse("02:00:00:00:00:02");
+  db.cfg.ip = *wire::ipv4_address::parse("10.0.0.2");
+  w.add_endpoint(db);
+  scenario::host_spec h;
+  h.name = "esx1";
+  h.pointer = "/hosts/0";
+  for (const char* mac : {"00:50:56:00:01:00", "00:50:56:00:01:01"}) {
+    dev::nic_config n;
+    n.mac = *wire::mac_address::parse(mac);
+    h.vmnics.push_back(n);
+  }
+  h.bonds.push_back({0, {0, 1}, {{"home_link", "vmnic0"}}});
+  h.vswitches.push_back({"Network0", host::bond_binding{0}, 32, {}});
+  scenario::vm_spec vm;
+  vm.name = "web";
+  scenario::vnic_spec v;
+  v.cfg.network = "Network0";
+  v.ep.name = "web";
+  v.ep.ip = *wire::ipv4_address::parse("10.0.0.1");
+  vm.vnics.push_back(v);
+  h.vms.push_back(vm);
+  w.add_host(h);
+  dev::link_config c;
+  c.delay = 1_us;
+  w.add_link({"u0", {"esx1", 0}, {"sw1", 0}, c});
+  w.add_link({"u1", {"esx1", 1}, {"sw1", 1}, c});
+  w.add_link({"d", {"db", 0}, {"sw1", 2}, c});
+  scenario::flow_spec f;
+  f.name = "web-db";
+  f.from = "web";
+  f.to = "db";
+  f.rate_pps = 100;
+  f.start = 1_s;
+  f.stop = 5_s;
+  w.add_flow(f);
+}
+
+}  // namespace
+
+TEST_CASE("builder: a VM's flow fails over from vmnic0 to vmnic1 on carrier loss") {
+  scenario::world w;
+  esx_pair(w);
+  scenario::action_spec down;
+  down.at = 2_s;
+  down.kind = scenario::action_kind::link_down;
+  down.target = "u0";
+  w.schedule(down);
+  scenario::expectation_spec e;
+  e.name = "moved";
+  e.kind = scenario::expectation_kind::bond_failover;
+  e.target = "esx1";
+  e.port = 0;
+  e.from_vmnic = 0;
+  e.to_vmnic = 1;
+  e.after = 1_s;
+  e.by = 2_s + 1_ms;
+  w.expect(e);
+  w.run_until(6_s);
+  const auto r = w.evaluate();
+  REQUIRE(r.size() == 1);
+  // The NIC's detection delay is 0: the bond moves at the carrier loss itself.
+  CHECK(r[0].pass);
+  CHECK(r[0].measured.starts_with("moved at 2"));
+  const auto& fs = w.endpoints().flow_stats(*w.endpoints().find_flow("web-db"));
+  CHECK(fs.sent == 400);
+  CHECK(fs.delivered >= 398);
+  CHECK(w.hosts().bond_stats(0, 0).failovers == 1);
+  bool seen = false;
+  for (const auto& t : w.timeline()) seen = seen || (t.source == "host" && t.what == "active_changed");
+  CHECK(seen);
+}
+
+TEST_CASE("builder: host errors name the JSON pointer; a bad scheduled change is a timeline entry") {
+  scenario::world w;
+  esx_pair(w);
+  scenario::host_spec bad;
+  bad.name = "esx2";
+  bad.pointer = "/hosts/1";
+  bad.advanced.push_back({"SwitchFailoverThreshold", "1"});
+  CHECK_THROWS_WITH_AS(w.add_host(bad), doctest::Contains("/hosts/1/advanced/SwitchFailoverThreshold: host \"esx2\""),
+                       scenario::scenario_error);
+  scenario::action_spec a;
+  a.at = 1_s;
+  a.kind = scenario::action_kind::set_nicteam;
+  a.target = "esx1";
+  a.key = "nicteam.bond0.load_balance_mode";
+  a.value = "round-robin";
+  w.schedule(a);
+  w.run_until(2_s);
+  bool rejected = false;
+  for (const auto& t : w.timeline()) rejected = rejected || (t.what == "rejected" && t.at == 1_s);
+  CHECK(rejected);
+}
+
+TEST_CASE("build: a host_error from a loaded file names the JSON pointer of the object") {
+  // The loader leaves setting values to the host layer; the build reports where they came from.
+  const auto r = scenario::load_scenario(R"({"vnetsim": 1, "name": "t", "duration": "1s",
+    "hosts": [ { "name": "esx1", "vswitches": [ { "label": "I", "binding": "vmnet_0" } ] },
+               { "name": "esx2", "advanced": { "SwitchFailoverThreshold": "1" } } ] })");
+  REQUIRE(r.ok());
+  scenario::world w;
+  CHECK_THROWS_WITH_AS(scenario::build(w, *r.model),
+                       doctest::Contains("/hosts/1/advanced/SwitchFailoverThreshold: host \"esx2\": "),
+                       scenario::scenario_error);
 }

@@ -10,9 +10,9 @@
 /// (ports are 0-based, as in net::switch_set), or "<station>" for a station's one NIC.
 ///
 /// Traffic endpoints (traffic::endpoint_set: ARP, IPv4, ICMP ping, UDP flows) sit on a NIC of
-/// their own, like stations. Hosts (ESX virtual switches, bonds, VMs) are part of the
-/// format's design (scenarios/README.md) and are rejected by this loader with "not
-/// supported yet".
+/// their own, like stations. Hosts (host::host_set: vmnics, bonds, virtual switches, port
+/// groups, VMs) carry their VMs' endpoints on vNICs; a host's vmnic is the link end
+/// "<host>:vmnicN" (port_ref port = N).
 
 #include <cstdint>
 #include <optional>
@@ -21,6 +21,7 @@
 
 #include "vnetsim/dev/link.hpp"
 #include "vnetsim/dev/nic.hpp"
+#include "vnetsim/host/host.hpp"
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/net/switch.hpp"
 #include "vnetsim/traffic/endpoint.hpp"
@@ -56,6 +57,56 @@ struct station_spec {
 struct endpoint_spec {
   traffic::endpoint_config cfg;
   dev::nic_config nic;
+};
+
+/// A key = value setting as the user writes it (host::host_set::set_advanced / set_nicteam).
+struct setting {
+  std::string key, value;
+};
+
+/// A bond: bondN of vmnics by number, with its `nicteam.bondN.<key>` settings in file order.
+struct bond_spec {
+  unsigned number = 0;
+  std::vector<unsigned> members;
+  std::vector<setting> nicteam;
+};
+
+struct port_group_spec {
+  std::string label;
+  std::optional<std::uint16_t> vlan;  ///< none/0 EST, 1-4094 VST, 4095 VGT
+};
+
+struct vswitch_spec {
+  std::string label;
+  host::vswitch_binding binding;
+  unsigned ports = host::default_vswitch_ports;
+  std::vector<port_group_spec> port_groups;
+};
+
+/// A vNIC whose guest is a traffic endpoint (ep.name is its device name; ep.mac is filled
+/// from the vNIC's MAC at build time).
+struct vnic_spec {
+  host::vnic_config cfg;
+  traffic::endpoint_config ep;
+};
+
+struct vm_spec {
+  std::string name;
+  bool running = true;
+  std::vector<vnic_spec> vnics;
+};
+
+/// An ESX host: Advanced Settings, vmnics (vmnicN = index N), bonds, vswitches, VMs.
+struct host_spec {
+  std::string name;
+  std::vector<setting> advanced;
+  std::vector<dev::nic_config> vmnics;
+  std::vector<bond_spec> bonds;
+  std::vector<vswitch_spec> vswitches;
+  std::vector<vm_spec> vms;
+  /// JSON pointer of the host object in its file ("" when built in code): names the place
+  /// of a host_error raised while building.
+  std::string pointer;
 };
 
 /// A UDP flow between two endpoints (traffic::udp_flow_config by endpoint names).
@@ -122,13 +173,15 @@ enum class action_kind : std::uint8_t {
   port_admin,                ///< `on`: no shutdown, else shutdown
   trap_ether_type,           ///< `on` with `ether_type`, or off
   port_config,               ///< configure_port with `port_cfg`
+  set_advanced,              ///< host `target`: set_advanced(`key`, `value`)
+  set_nicteam,               ///< host `target`: set_nicteam(`key`, `value`)
 };
 std::string_view to_string(action_kind k) noexcept;
 
 struct action_spec {
   sim_time at;
   action_kind kind = action_kind::link_down;
-  /// The link (link actions) or the switch (the others).
+  /// The link (link actions), the host (set_advanced, set_nicteam) or the switch (the others).
   std::string target;
   std::uint16_t port = 0;
   /// Which direction for black_hole / loss: the side frames leave from; nullopt = both.
@@ -138,6 +191,7 @@ struct action_spec {
   sim_time delay;
   std::uint16_t ether_type = 0;
   net::port_config port_cfg;
+  std::string key, value;  ///< set_advanced / set_nicteam
 };
 
 /// A pcap capture of one link (both directions, one file).
@@ -164,16 +218,22 @@ enum class expectation_kind : std::uint8_t {
   flow_duplicates,  ///< UDP flow duplicates <op> value
   flow_max_gap,   ///< UDP flow longest gap between deliveries <op> duration
   ping_loss,      ///< ping probes without a reply in time <op> value
+  bond_failover,  ///< host `target` bond `port`: traffic moves from vmnic `from_vmnic` to
+                  ///< `to_vmnic` at a time in [after, by] (host events failover/active_changed)
+  beacon_state,   ///< host `target` bond `port` member vmnic `from_vmnic` beacon state `state` at `at`
+  host_counter,   ///< host `target`: counter `counter` summed over its vswitches/bonds <op> value
 };
 std::string_view to_string(expectation_kind k) noexcept;
 
 struct expectation_spec {
   std::string name;
   expectation_kind kind = expectation_kind::mac_flaps;
-  /// Switch, link, probe, flow or ping name.
+  /// Switch, link, probe, flow, ping or host name (bond_failover, beacon_state: `port` is
+  /// the bond number; host_counter: `counter` names the counter).
   std::string target;
   std::uint16_t port = 0;
-  /// port_state: "forwarding", "blocking", "listening", "learning", "discarding", "disabled".
+  /// port_state: "forwarding", "blocking", "listening", "learning", "discarding", "disabled";
+  /// beacon_state: "OK", "AMBIGUOUS", "FAILED" (beacon::to_string).
   std::string state;
   std::optional<sim_time> at;
   std::optional<sim_time> by;
@@ -184,6 +244,8 @@ struct expectation_spec {
   /// link_counter: the counter's name (as in the report) and the direction.
   std::string counter;
   dev::link_side from = dev::link_side::a;
+  /// bond_failover / beacon_state: vmnic numbers.
+  unsigned from_vmnic = 0, to_vmnic = 0;
 };
 
 /// A whole scenario.
@@ -199,6 +261,7 @@ struct scenario_model {
   std::vector<hub_spec> hubs;
   std::vector<station_spec> stations;
   std::vector<endpoint_spec> endpoints;
+  std::vector<host_spec> hosts;
   std::vector<link_spec> links;
   std::vector<probe_spec> probes;
   std::vector<flow_spec> flows;

@@ -24,6 +24,10 @@
 /// timer, BPDU and action driven changes, otherwise later by at most the interval.
 /// "state at t" expectations read the engine at t exactly.
 
+/// Hosts: a host::host_set owned by the world; a VM's vNIC delivers through one event kind
+/// ("scenario/vnic": take_delivery, then endpoint_set::receive) and its endpoint transmits
+/// through host_set::vnic_transmit (attach_custom). Host events are "host" timeline entries.
+///
 /// Errors in building (unknown names, a port that already has a link, a bad configuration
 /// from a lower layer) throw scenario::scenario_error naming the thing and the rule.
 
@@ -40,6 +44,7 @@
 #include "vnetsim/dev/hub.hpp"
 #include "vnetsim/dev/link.hpp"
 #include "vnetsim/dev/nic.hpp"
+#include "vnetsim/host/host.hpp"
 #include "vnetsim/kernel/rng.hpp"
 #include "vnetsim/kernel/simulator.hpp"
 #include "vnetsim/net/switch.hpp"
@@ -96,7 +101,7 @@ struct station_stats {
 /// One line of the run's timeline.
 struct timeline_entry {
   sim_time at;
-  std::string source;  ///< "timeline", "switch", "stp", "probe"
+  std::string source;  ///< "timeline", "switch", "stp", "host", "probe"
   std::string what;    ///< e.g. "link_down", "port_down", "port_state", "gap"
   std::string detail;  ///< human-readable
 };
@@ -142,6 +147,11 @@ class world {
   station_id add_station(const station_spec& s);
   /// An IPv4 endpoint (traffic layer) on a NIC of its own, named like the endpoint.
   traffic::endpoint_id add_endpoint(const endpoint_spec& e);
+  /// An ESX host (host::host_set): advanced settings, vmnics (link ends "<host>:vmnicN"),
+  /// bonds with their nicteam keys, vswitches with port groups, VMs whose vNICs carry
+  /// traffic endpoints (devices named like the endpoint, usable by flows and pings; they
+  /// have no link). A host_error becomes a scenario_error naming h.pointer and the object.
+  host::host_id add_host(const host_spec& h);
   traffic::flow_id add_flow(const flow_spec& f);
   traffic::ping_id add_ping(const ping_spec& p);
   /// A link between two ends (see port_ref); both ends get attached.
@@ -177,6 +187,10 @@ class world {
   const dev::nic_set& nics() const noexcept { return nics_; }
   dev::hub_set& hubs() noexcept { return hubs_; }
   const dev::hub_set& hubs() const noexcept { return hubs_; }
+  host::host_set& hosts() noexcept { return hosts_; }
+  const host::host_set& hosts() const noexcept { return hosts_; }
+  /// The spec a host was built from.
+  const host_spec& host_config(host::host_id h) const { return host_specs_.at(h); }
   traffic::endpoint_set& endpoints() noexcept { return endpoints_; }
   const traffic::endpoint_set& endpoints() const noexcept { return endpoints_; }
   /// Probes of a ping series that got no reply in time (timed out or not sent).
@@ -204,6 +218,10 @@ class world {
   /// (ties in the order: timeline, switch, stp, probe; then by insertion). Past
   /// timeline_flaps_per_switch MAC flaps of a switch, one entry counts the rest.
   std::vector<timeline_entry> timeline() const;
+  /// A host counter summed over its vswitches ("reflections", "local_deliveries",
+  /// "uplink_tx", "uplink_rx", "dropped_vlan", "dropped_no_uplink", "dropped_unknown_dst",
+  /// "beacons_rx") or its bonds ("failovers", "failbacks", "beacons_tx", "duplicates_sent").
+  std::uint64_t host_counter(host::host_id h, std::string_view name) const;
 
  private:
   struct station {
@@ -237,7 +255,7 @@ class world {
     bool done = false;
     bool pass = false;
   };
-  enum class device_kind : std::uint8_t { switch_, hub, station, endpoint };
+  enum class device_kind : std::uint8_t { switch_, hub, station, endpoint, host, vm_endpoint };
   struct device {
     device_kind kind;
     std::uint32_t id;
@@ -245,6 +263,8 @@ class world {
 
   static void on_station_arrival(void* ctx, kernel::simulator& sim, const kernel::event& ev);
   static void on_hub_arrival(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  static void on_vnic_delivery(void* ctx, kernel::simulator& sim, const kernel::event& ev);
+  static void on_vnic_tx(void* ctx, std::uint32_t port, dev::frame_ref frame);
   static void on_probe_send(void* ctx, kernel::simulator& sim, const kernel::event& ev);
   static void on_tap(void* ctx, std::uint32_t link, dev::link_side from, sim_time at, const dev::frame_ref& frame);
   void station_receive(station_id s, const dev::frame_ref& f);
@@ -260,6 +280,11 @@ class world {
   void check_at(std::size_t index);
   void install_tap(dev::link_id id);
   const device& find_device(std::string_view name, std::string_view what) const;
+  /// Index of vmnic `vmnic` in bond `bond_number`'s member list (as built).
+  std::optional<bond::member> member_index(host::host_id h, unsigned bond_number, unsigned vmnic) const;
+  static bool is_endpoint(const device& d) noexcept {
+    return d.kind == device_kind::endpoint || d.kind == device_kind::vm_endpoint;
+  }
   dev::link_id link_named(std::string_view name) const;
   bool spanning_tree_ok(std::string& reason) const;
   void trace_line(std::string_view line);
@@ -272,7 +297,11 @@ class world {
   dev::hub_set hubs_;
   net::switch_set switches_;
   traffic::endpoint_set endpoints_;
+  host::host_set hosts_;
   std::vector<dev::nic_id> endpoint_nic_;  // endpoint id -> its NIC
+  std::vector<traffic::endpoint_id> vnic_endpoint_;  // vNIC id -> its guest endpoint
+  std::vector<host_spec> host_specs_;                 // by host id
+  kernel::event_kind vnic_kind_ = 0;
   kernel::event_kind station_kind_ = 0;
   kernel::event_kind hub_kind_ = 0;
   kernel::event_kind probe_kind_ = 0;
