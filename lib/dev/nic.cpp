@@ -20,22 +20,6 @@ constexpr std::uint16_t tpid_8021q = 0x8100;   // IEEE 802.1Q-2018 9.5
 constexpr std::uint8_t proto_tcp = 6;          // IANA protocol numbers (RFC 9293, RFC 768)
 constexpr std::uint8_t proto_udp = 17;
 
-/// Where the IPv4 packet of an Ethernet frame starts (after at most one tag in the
-/// bytes), or nothing when the frame does not carry a well-formed IPv4 header.
-std::optional<std::size_t> ipv4_offset(std::span<const std::byte> data) noexcept {
-  if (data.size() < wire::ethernet_header_len) return std::nullopt;
-  std::size_t off = wire::ethernet_header_len;
-  std::uint16_t type = wire::get_u16(data, 12);
-  if (type == tpid_8021q) {
-    if (data.size() < off + 4) return std::nullopt;
-    type = wire::get_u16(data, off + 2);
-    off += 4;
-  }
-  if (type != ether_ipv4) return std::nullopt;
-  const wire::ipv4_packet_const ip{data.subspan(off)};
-  if (ip.length_error() || ip.version() != 4) return std::nullopt;
-  return off;
-}
 
 }  // namespace
 
@@ -104,7 +88,7 @@ void nic_set::charge(nic& n, nic_work w, bool hardware, std::size_t bytes) noexc
 }
 
 bool nic_set::fill_checksums(nic& n, frame_ref& f, csum_offload what) {
-  const auto off = ipv4_offset(f.cdata());
+  const auto off = wire::frame_ipv4_offset(f.cdata());
   if (!off) return false;
   const wire::ipv4_packet ip{f.data().subspan(*off)};
   const std::size_t ip_len = ip.total_len();
@@ -175,7 +159,7 @@ nic_tx_result nic_set::segment(nic& n, frame_ref f) {
   // copy of the headers, its share of the payload, its own IPv4 Total Length and
   // Identification (incremented per segment), TCP sequence number and checksums; FIN and
   // PSH stay on the last segment only and CWR on the first only (RFC 3168 6.1.2 for CWR).
-  const auto off = ipv4_offset(f.cdata());
+  const auto off = wire::frame_ipv4_offset(f.cdata());
   if (!off) {
     ++n.stats.ifOutErrors;
     return nic_tx_result::malformed;
@@ -300,7 +284,7 @@ frame_ref nic_set::receive(nic_id id, frame_ref f) {
     ++n.stats.ifInUcastPkts;
   }
   // Checksum verification of IPv4 and its TCP/UDP payload (unfragmented datagrams).
-  if (const auto off = ipv4_offset(f.cdata())) {
+  if (const auto off = wire::frame_ipv4_offset(f.cdata())) {
     const wire::ipv4_packet_const ip{f.cdata().subspan(*off)};
     bool ok = ip.verify_checksum();
     std::size_t bytes = ip.header_len();

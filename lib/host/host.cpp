@@ -78,21 +78,6 @@ bond::capabilities bond_caps(const dev::nic_capabilities& c) noexcept {
   return {c.vlan_insert && c.vlan_strip, c.tx_checksum && c.rx_checksum, c.tso};
 }
 
-/// Where the IPv4 header of a frame starts (after at most one tag), if it has one.
-std::optional<std::size_t> ipv4_offset(std::span<const std::byte> d) noexcept {
-  if (d.size() < wire::ethernet_header_len) return std::nullopt;
-  std::size_t off = wire::ethernet_header_len;
-  std::uint16_t type = wire::get_u16(d, 12);
-  if (type == tpid_c) {
-    if (d.size() < off + 4) return std::nullopt;
-    type = wire::get_u16(d, off + 2);
-    off += 4;
-  }
-  if (type != ether_ipv4) return std::nullopt;
-  const wire::ipv4_packet_const ip{d.subspan(off)};
-  if (ip.length_error() || ip.version() != 4) return std::nullopt;
-  return off;
-}
 
 host_event make_event(host_event::kind k, sim_time at, host_id h, std::optional<unsigned> bond,
                       std::optional<unsigned> vmnic = std::nullopt) {
@@ -1233,7 +1218,7 @@ void host_set::charge(team_rec& t, dev::nic_work w, bool hardware, std::size_t b
 
 bool host_set::software_checksums(team_rec& t, dev::frame_ref& f) {
   const dev::csum_offload what = f.meta().csum;
-  const auto off = ipv4_offset(f.cdata());
+  const auto off = wire::frame_ipv4_offset(f.cdata());
   if (!off) return false;
   const wire::ipv4_packet ip{f.data().subspan(*off)};
   if (dev::has(what, dev::csum_offload::ipv4_header)) {
@@ -1262,7 +1247,7 @@ bool host_set::software_segment(team_rec& t, vswitch_rec& s, bond::member m, dev
   // each segment gets the headers, its share of the payload, its own IPv4 Total Length,
   // Identification (+1 per segment) and checksum, TCP sequence number and checksum; FIN and
   // PSH stay on the last segment, CWR on the first only (RFC 3168 6.1.2).
-  const auto off = ipv4_offset(f.cdata());
+  const auto off = wire::frame_ipv4_offset(f.cdata());
   if (!off) {
     ++s.c.dropped_malformed;
     return false;
@@ -1378,7 +1363,7 @@ void host_set::uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address sr
     k.src_mac = src;
     k.length = static_cast<std::uint32_t>(f.size());
     if (t.policy->current_mode() == bond::mode::out_ip) {
-      if (const auto off = ipv4_offset(f.cdata())) {
+      if (const auto off = wire::frame_ipv4_offset(f.cdata())) {
         const wire::ipv4_packet_const ip{f.cdata().subspan(*off)};
         k.ipv4 = true;
         k.src_ip = ip.src_addr();

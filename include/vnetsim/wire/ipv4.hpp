@@ -18,6 +18,8 @@
 
 #include "vnetsim/wire/bytes.hpp"
 #include "vnetsim/wire/checksum.hpp"
+#include "vnetsim/wire/ethernet.hpp"
+#include "vnetsim/wire/vlan.hpp"
 #include "vnetsim/wire/parse_result.hpp"
 
 namespace vnetsim::wire {
@@ -377,6 +379,24 @@ constexpr checksum_accumulator ipv4_pseudo_header(ipv4_address src, ipv4_address
                                                   std::uint16_t length) noexcept {
   return ipv4_pseudo_header(src.to_u32(), dst.to_u32(), static_cast<std::uint8_t>(protocol),
                             length);
+}
+
+/// Where the IPv4 packet of an Ethernet frame starts (after at most one 802.1Q tag in the
+/// bytes), or nothing when the frame does not carry a well-formed IPv4 header (RFC 894
+/// EtherType 0x0800; IEEE 802.1Q-2018 9.5 TPID 0x8100).
+inline std::optional<std::size_t> frame_ipv4_offset(std::span<const std::byte> frame) noexcept {
+  if (frame.size() < ethernet_header_len) return std::nullopt;
+  std::size_t off = ethernet_header_len;
+  std::uint16_t type = get_u16(frame, 12);
+  if (type == vlan_tpid_c) {
+    if (frame.size() < off + 4) return std::nullopt;
+    type = get_u16(frame, off + 2);
+    off += 4;
+  }
+  if (type != static_cast<std::uint16_t>(ether_type::ipv4)) return std::nullopt;
+  const ipv4_packet_const ip{frame.subspan(off)};
+  if (ip.length_error() || ip.version() != 4) return std::nullopt;
+  return off;
 }
 
 }  // namespace vnetsim::wire
