@@ -24,12 +24,6 @@ std::string_view to_string(member_state s) noexcept {
   return "?";
 }
 
-config_error::config_error(std::string parameter, std::string value, std::string rule)
-    : std::invalid_argument(fmt::format("beacon: {} = {}: {}", parameter, value, rule)),
-      parameter_(std::move(parameter)),
-      value_(std::move(value)),
-      rule_(std::move(rule)) {}
-
 monitor::monitor(config cfg) : cfg_(std::move(cfg)) {
   const auto n = cfg_.members.size();
   if (n == 0) throw config_error("members", "0", "a bond needs at least one adapter");

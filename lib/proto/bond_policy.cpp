@@ -58,12 +58,6 @@ capabilities intersect(std::span<const capabilities> caps) noexcept {
   return all;
 }
 
-config_error::config_error(std::string parameter, std::string value, std::string rule)
-    : std::invalid_argument(fmt::format("bond: {} = {}: {}", parameter, value, rule)),
-      parameter_(std::move(parameter)),
-      value_(std::move(value)),
-      rule_(std::move(rule)) {}
-
 namespace {
 
 std::string vmnic_name(std::uint16_t n) { return fmt::format("vmnic{}", n); }

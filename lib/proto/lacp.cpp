@@ -80,12 +80,6 @@ std::string_view to_string(rx_verdict v) noexcept {
   return "?";
 }
 
-config_error::config_error(std::string parameter, std::string value, std::string rule)
-    : std::invalid_argument(fmt::format("lacp: {} = {}: {}", parameter, value, rule)),
-      parameter_(std::move(parameter)),
-      value_(std::move(value)),
-      rule_(std::move(rule)) {}
-
 namespace {
 
 void validate(const system_config& c) {

@@ -36,12 +36,6 @@ std::string_view to_string(flush_reason r) noexcept {
   return "?";
 }
 
-config_error::config_error(std::string parameter, std::string value, std::string rule)
-    : std::invalid_argument(fmt::format("rstp: {} = {}: {}", parameter, value, rule)),
-      parameter_(std::move(parameter)),
-      value_(std::move(value)),
-      rule_(std::move(rule)) {}
-
 std::uint32_t default_path_cost(std::uint64_t speed_bps) noexcept {
   return proto::long_path_cost(speed_bps);  // 802.1D-2004 Table 17-3
 }

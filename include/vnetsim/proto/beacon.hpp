@@ -45,10 +45,12 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/proto/bond_policy.hpp"
+#include "vnetsim/proto/config_error.hpp"
 #include "vnetsim/wire/beacon.hpp"
 #include "vnetsim/wire/mac.hpp"
 
@@ -103,18 +105,11 @@ struct config {
   std::uint16_t ether_type = wire::beacon_default_ether_type;  ///< ...BeaconEtherType
 };
 
-/// A rejected configuration: which parameter, the value given, and the rule it breaks.
-class config_error : public std::invalid_argument {
+/// A rejected beacon configuration; what() is "beacon: <parameter> = <value>: <rule>".
+class config_error : public proto::config_error {
  public:
-  config_error(std::string parameter, std::string value, std::string rule);
-  const std::string& parameter() const noexcept { return parameter_; }
-  const std::string& value() const noexcept { return value_; }
-  const std::string& rule() const noexcept { return rule_; }
-
- private:
-  std::string parameter_;
-  std::string value_;
-  std::string rule_;
+  config_error(std::string parameter, std::string value, std::string rule)
+      : proto::config_error("beacon", std::move(parameter), std::move(value), std::move(rule)) {}
 };
 
 /// Output of the engine (control plane; virtual calls are fine here). Called

@@ -41,9 +41,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vnetsim/kernel/sim_time.hpp"
+#include "vnetsim/proto/config_error.hpp"
 #include "vnetsim/wire/ipv4.hpp"
 #include "vnetsim/wire/mac.hpp"
 
@@ -140,18 +142,11 @@ struct config {
   rx_policy rx = rx_policy::accept_all;
 };
 
-/// A rejected configuration: which parameter, the value given, and the rule it breaks.
-class config_error : public std::invalid_argument {
+/// A rejected bond configuration; what() is "bond: <parameter> = <value>: <rule>".
+class config_error : public proto::config_error {
  public:
-  config_error(std::string parameter, std::string value, std::string rule);
-  const std::string& parameter() const noexcept { return parameter_; }
-  const std::string& value() const noexcept { return value_; }
-  const std::string& rule() const noexcept { return rule_; }
-
- private:
-  std::string parameter_;
-  std::string value_;
-  std::string rule_;
+  config_error(std::string parameter, std::string value, std::string rule)
+      : proto::config_error("bond", std::move(parameter), std::move(value), std::move(rule)) {}
 };
 
 /// What the per-frame path knows about a frame to send.

@@ -31,9 +31,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vnetsim/kernel/sim_time.hpp"
+#include "vnetsim/proto/config_error.hpp"
 #include "vnetsim/wire/lacp.hpp"
 #include "vnetsim/wire/mac.hpp"
 #include "vnetsim/wire/parse_result.hpp"
@@ -125,18 +127,11 @@ struct system_config {
   std::vector<port_config> ports;
 };
 
-/// A rejected configuration: which parameter, the value given, and the rule it breaks.
-class config_error : public std::invalid_argument {
+/// A rejected lacp configuration; what() is "lacp: <parameter> = <value>: <rule>".
+class config_error : public proto::config_error {
  public:
-  config_error(std::string parameter, std::string value, std::string rule);
-  const std::string& parameter() const noexcept { return parameter_; }
-  const std::string& value() const noexcept { return value_; }
-  const std::string& rule() const noexcept { return rule_; }
-
- private:
-  std::string parameter_;
-  std::string value_;
-  std::string rule_;
+  config_error(std::string parameter, std::string value, std::string rule)
+      : proto::config_error("lacp", std::move(parameter), std::move(value), std::move(rule)) {}
 };
 
 /// One row of the table the per-frame path reads.

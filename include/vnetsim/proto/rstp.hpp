@@ -35,11 +35,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "vnetsim/kernel/sim_time.hpp"
+#include "vnetsim/proto/config_error.hpp"
 #include "vnetsim/proto/path_cost.hpp"
 #include "vnetsim/proto/port_role.hpp"
-#include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/wire/bpdu.hpp"
 #include "vnetsim/wire/mac.hpp"
 
@@ -72,16 +74,11 @@ enum class flush_reason : std::uint8_t {
 };
 std::string_view to_string(flush_reason r) noexcept;
 
-/// Invalid configuration; what() is "rstp: <parameter> = <value>: <rule>".
-class config_error : public std::invalid_argument {
+/// A rejected rstp configuration; what() is "rstp: <parameter> = <value>: <rule>".
+class config_error : public proto::config_error {
  public:
-  config_error(std::string parameter, std::string value, std::string rule);
-  const std::string& parameter() const noexcept { return parameter_; }
-  const std::string& value() const noexcept { return value_; }
-  const std::string& rule() const noexcept { return rule_; }
-
- private:
-  std::string parameter_, value_, rule_;
+  config_error(std::string parameter, std::string value, std::string rule)
+      : proto::config_error("rstp", std::move(parameter), std::move(value), std::move(rule)) {}
 };
 
 /// Defaults and ranges, 802.1D-2004 17.13 and Table 17-1 [H3C]: Hello Time 2 s (1-10 s as
