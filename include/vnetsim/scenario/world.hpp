@@ -57,6 +57,8 @@ class pcap_writer;
 
 namespace vnetsim::scenario {
 
+class console_binding;
+
 class scenario_error : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
@@ -222,8 +224,12 @@ class world {
   /// "uplink_tx", "uplink_rx", "dropped_vlan", "dropped_no_uplink", "dropped_unknown_dst",
   /// "beacons_rx") or its bonds ("failovers", "failbacks", "beacons_tx", "duplicates_sent").
   std::uint64_t host_counter(host::host_id h, std::string_view name) const;
+  /// The hosts' service consoles (scenario/console_binding.hpp); nullptr when no host has one.
+  const console_binding* consoles() const noexcept { return consoles_.get(); }
 
  private:
+  friend class console_binding;
+  console_binding& console_hooks();
   struct station {
     std::string name;
     dev::nic_id nic = 0;
@@ -326,6 +332,7 @@ class world {
   std::vector<std::unique_ptr<report::pcap_writer>> pcaps_;
   std::vector<std::unique_ptr<tap>> taps_;  // per link, stable addresses
   std::FILE* trace_ = nullptr;
+  std::unique_ptr<console_binding> consoles_;  // last: destroyed first (it refers to the rest)
 };
 
 /// Builds a loaded model into `w` (switches, hubs, stations, links, probes, timeline,
