@@ -154,9 +154,9 @@ void console_binding::run_command(bound& b, std::string_view line, std::string_v
   const host::command_result r = b.con->run(line, now);
   std::string detail = fmt::format("{}# {} (exit {})", b.name, line, r.status);
   if (!r.output.empty()) detail += ": " + first_line(r.output);
+  if (w_->trace_ != nullptr) w_->trace_line(fmt::format("{} {} console {}", now, why, detail));
   log_.push_back({now, r.status == 0 ? "command" : "command_failed", std::move(detail)});
   log_host_.push_back(index);
-  (void)why;
   poll(b);
 }
 

@@ -13,7 +13,10 @@
 ///   console's error message, never an exception);
 /// - the Management Interface watch: the console's state is re-evaluated after every
 ///   command, on every link change of a console NIC (its owner event) and every `watch`
-///   (default 10 ms; a vmnic's link change, which the host owns, is seen at most that late);
+///   (default 10 ms; a vmnic's link change, which the host owns, is seen at most that late),
+///   and by a `management` expectation's check at its `at` (which reads the state at t
+///   exactly, so a change not yet seen by the watch is logged then);
+/// - console commands go to the trace (world::set_trace) as "<t> timeline console <line>";
 /// - console pings start at their time from the eth device's current endpoint (series name
 ///   "<host>/console/<ping>" in the endpoint_set); an eth device with no address then sends
 ///   nothing and every probe counts as lost.

@@ -27,6 +27,10 @@
 /// Hosts: a host::host_set owned by the world; a VM's vNIC delivers through one event kind
 /// ("scenario/vnic": take_delivery, then endpoint_set::receive) and its endpoint transmits
 /// through host_set::vnic_transmit (attach_custom). Host events are "host" timeline entries.
+/// A host's service console (host_spec::console) is bound by scenario::console_binding
+/// (scenario/console_binding.hpp): its NICs are link ends "<host>:<nic>", `console` actions
+/// run commands, its boots, commands and Management Interface changes are "console"
+/// timeline entries.
 ///
 /// Errors in building (unknown names, a port that already has a link, a bad configuration
 /// from a lower layer) throw scenario::scenario_error naming the thing and the rule.
