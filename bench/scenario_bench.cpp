@@ -54,5 +54,9 @@ void BM_run_stp_root_port_failover(benchmark::State& state) { run_scenario(state
 BENCHMARK(BM_run_stp_root_port_failover)->Unit(benchmark::kMillisecond);
 void BM_run_mac_flap_loop(benchmark::State& state) { run_scenario(state, "mac_flap_loop_without_stp.json"); }
 BENCHMARK(BM_run_mac_flap_loop)->Unit(benchmark::kMillisecond);
+/// A host with a service console: boot, commands, console pings, the 10 ms Management
+/// Interface watch (40 s simulated).
+void BM_run_console_share_eth0_broken(benchmark::State& state) { run_scenario(state, "esx_console_share_eth0_broken.json"); }
+BENCHMARK(BM_run_console_share_eth0_broken)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -11,13 +11,16 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "vnetsim/host/esx_files.hpp"
 #include "vnetsim/report/run_report.hpp"
+#include "vnetsim/scenario/import.hpp"
 #include "vnetsim/scenario/loader.hpp"
 #include "vnetsim/scenario/world.hpp"
 
@@ -59,6 +62,67 @@ bool write_file(const std::string& path, const std::string& text) {
   return true;
 }
 
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+/// Options of `simulate import`.
+struct import_options {
+  std::string hwconfig, netmap, devnames, modules_conf, rc_local, out, host = "esx1";
+  std::vector<std::string> ifcfg;
+};
+
+/// `simulate import`: the host's files -> a scenario skeleton (stdout or -o).
+int run_import(const import_options& o) {
+  vnetsim::host::esx_files f;
+  const auto load = [&](const std::string& path, std::string& text, std::string& name) {
+    const auto t = read_file(path);
+    if (!t) {
+      std::fprintf(stderr, "simulate import: cannot read %s\n", path.c_str());
+      return false;
+    }
+    text = *t;
+    name = path;
+    return true;
+  };
+  if (!load(o.hwconfig, f.hwconfig, f.hwconfig_name) || !load(o.netmap, f.netmap, f.netmap_name) ||
+      !load(o.devnames, f.devnames, f.devnames_name)) {
+    return exit_usage;
+  }
+  std::string text;
+  if (!o.modules_conf.empty()) {
+    if (!load(o.modules_conf, text, f.modules_conf_name)) return exit_usage;
+    f.modules_conf = text;
+  }
+  if (!o.rc_local.empty()) {
+    if (!load(o.rc_local, text, f.rc_local_name)) return exit_usage;
+    f.rc_local = text;
+  }
+  std::vector<vnetsim::scenario::ifcfg_file> cfgs;
+  for (const auto& path : o.ifcfg) {
+    const auto t = read_file(path);
+    if (!t) {
+      std::fprintf(stderr, "simulate import: cannot read %s\n", path.c_str());
+      return exit_usage;
+    }
+    cfgs.push_back({path, *t});
+  }
+  std::string json;
+  try {
+    json = vnetsim::scenario::import_scenario(f, o.host, cfgs);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "simulate import: %s\n", e.what());
+    return exit_usage;
+  }
+  if (o.out.empty()) {
+    std::fputs(json.c_str(), stdout);
+    return exit_pass;
+  }
+  return write_file(o.out, json) ? exit_pass : exit_usage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,7 +134,7 @@ int main(int argc, char** argv) {
   std::string report_path, pcap_dir, trace_path, until_text;
   std::optional<std::uint64_t> seed;
   bool quiet = false, validate_only = false;
-  app.add_option("scenario", scenario_path, "Scenario file (JSON); - reads standard input")->required();
+  app.add_option("scenario", scenario_path, "Scenario file (JSON); - reads standard input");
   app.add_option("--report", report_path, "Write the JSON report to this file");
   app.add_option("--pcap-dir", pcap_dir, "Write the scenario's captures into this directory");
   app.add_option("--trace", trace_path, "Write every frame delivery, action and state change to this file");
@@ -79,11 +143,36 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Print nothing but errors");
   app.add_flag("--validate", validate_only, "Check the scenario and exit (0 valid, 2 invalid)");
   app.set_version_flag("--version", std::string(vnetsim::report::version()));
+  import_options imp;
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Writes a scenario skeleton from an ESX Server 2.x host's configuration files (exit 2 with "
+                "file:line on a malformed file)");
+  import_cmd->add_option("--hwconfig", imp.hwconfig, "/etc/vmware/hwconfig")->required();
+  import_cmd->add_option("--netmap", imp.netmap, "/etc/vmware/netmap.conf")->required();
+  import_cmd->add_option("--devnames", imp.devnames, "/etc/vmware/devnames.conf")->required();
+  import_cmd->add_option("--modules-conf", imp.modules_conf, "The service console's /etc/modules.conf");
+  import_cmd->add_option("--rc-local", imp.rc_local, "The service console's /etc/rc.d/rc.local");
+  import_cmd->add_option("--ifcfg", imp.ifcfg, "The console's ifcfg-ethN files (repeatable)");
+  import_cmd->add_option("--host", imp.host, "The host's name in the scenario (default esx1)");
+  import_cmd->add_option("-o,--output", imp.out, "Write the scenario here (default: standard output)");
+  app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? exit_pass : exit_usage;
+  }
+  if (import_cmd->parsed()) {
+    if (!scenario_path.empty()) {
+      std::fprintf(stderr, "simulate import: takes no scenario file (got %s)\n", scenario_path.c_str());
+      return exit_usage;
+    }
+    return run_import(imp);
+  }
+  if (scenario_path.empty()) {
+    std::fprintf(stderr, "simulate: a scenario file is required (or: simulate import ...)\nRun with --help for more "
+                         "information.\n");
+    return exit_usage;
   }
 
   std::string text;

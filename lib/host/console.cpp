@@ -18,6 +18,7 @@ std::string_view to_string(nic_owner o) noexcept {
 
 std::string_view to_string(mui_state s) noexcept {
   switch (s) {
+    case mui_state::not_booted: return "not-booted";
     case mui_state::running: return "running";
     case mui_state::loopback_down: return "loopback-down";
     case mui_state::no_eth0: return "no-eth0";
@@ -214,6 +215,12 @@ ifcfg parse_ifcfg(std::string_view text, std::string_view file) {
       const auto p = m ? netmask_prefix(*m) : std::nullopt;
       if (!p) throw console_error(fmt::format("{}:{}: NETMASK={}: not a contiguous netmask", file, n, value));
       out.prefix_len = p;
+    } else if (key == "GATEWAY") {
+      const auto ip = wire::ipv4_address::parse(value);
+      if (!ip || !ip->is_unicast()) {
+        throw console_error(fmt::format("{}:{}: GATEWAY={}: not a unicast IPv4 address", file, n, value));
+      }
+      out.gateway = ip;
     } else if (key == "ONBOOT") {
       if (value != "yes" && value != "no") {
         throw console_error(fmt::format("{}:{}: ONBOOT={}: allowed are yes and no", file, n, value));
@@ -330,6 +337,7 @@ bool console::carrier(const eth_device& e) const {
 }
 
 void console::update_mui(sim_time now) {
+  if (!booted_) return;  // nothing runs before boot
   mui_state s = mui_state::running;
   const eth_device* e0 = find_eth(0);
   if (!lo_up_) {
@@ -343,6 +351,7 @@ void console::update_mui(sim_time now) {
   }
   if (s == mui_) return;
   log(now, "vmware-mui", fmt::format("management interface {}=>{}", to_string(mui_), to_string(s)));
+  mui_changes_.push_back({now, mui_, s});
   mui_ = s;
 }
 
@@ -477,6 +486,12 @@ command_result console::dispatch(const std::string& cmd, const std::vector<std::
       r = findnic(args, now);
     } else if (cmd == "grep") {
       r = grep(args);
+    } else if (cmd == "rmmod") {
+      r = rmmod(args, now);
+    } else if (cmd == "touch" || cmd == "true" || cmd == ":") {
+      r = {0, ""};
+    } else if (cmd == "echo") {
+      r = {0, fmt::format("{}\n", fmt::join(args, " "))};
     } else {
       r = {127, fmt::format("bash: {}: command not found\n", cmd)};
     }
@@ -663,6 +678,7 @@ command_result console::ifconfig(const std::vector<std::string>& args, sim_time 
   if (prefix && !ip && !e->ip) return {1, "SIOCSIFNETMASK: Cannot assign requested address\n"};
   if (ip) {
     e->ip = ip;
+    e->gateway.reset();  // Linux drops the routes through an interface whose address changes
     e->prefix_len = prefix.value_or(classful_prefix(*ip));
     if (!up) up = true;  // Linux brings an interface up when it gets an address
   } else if (prefix) {
@@ -730,7 +746,19 @@ command_result console::ifup(const std::vector<std::string>& args, sim_time now)
     a.push_back(wire::ipv4_address::netmask(static_cast<std::uint8_t>(*c.prefix_len)).to_string());
   }
   a.emplace_back("up");
-  return ifconfig(a, now);
+  auto r = ifconfig(a, now);
+  if (r.status == 0 && c.gateway) {
+    const auto mask = wire::ipv4_address::netmask(static_cast<std::uint8_t>(eth_at(*num)->prefix_len)).to_u32();
+    if ((c.gateway->to_u32() & mask) != (c.ipaddr->to_u32() & mask)) {
+      // route(8) refuses a gateway off the connected subnets.
+      log(now, "ifup", fmt::format("{}: GATEWAY={}: SIOCADDRT: Network is unreachable", args[0], c.gateway->to_string()));
+      return {1, "SIOCADDRT: Network is unreachable\n"};
+    }
+    eth_at(*num)->gateway = c.gateway;
+    log(now, "ifup", fmt::format("{} default gateway {}", args[0], c.gateway->to_string()));
+    changed(*num, now);
+  }
+  return r;
 }
 
 command_result console::ifdown(const std::vector<std::string>& args, sim_time now) {
@@ -741,6 +769,33 @@ command_result console::ifdown(const std::vector<std::string>& args, sim_time no
   e->up = false;
   log(now, "ifdown", fmt::format("{} down", e->name()));
   changed(e->number, now);
+  return {0, ""};
+}
+
+command_result console::rmmod(const std::vector<std::string>& args, sim_time now) {
+  if (args.size() != 1) return {1, "Usage: rmmod [-as] module ...\n"};
+  if (args[0] != vmxnet_console_module) {
+    const bool driver = std::any_of(console_nics_.begin(), console_nics_.end(),
+                                    [&](const console_nic& c) { return c.driver == args[0] && c.eth; });
+    if (driver) return {1, fmt::format("rmmod: only `rmmod {}` is modelled\n", vmxnet_console_module)};
+    return {1, fmt::format("rmmod: module {} is not loaded\n", args[0])};
+  }
+  if (!module_loaded_) return {1, "rmmod: module vmxnet_console is not loaded\n"};
+  for (const auto& e : eth_) {
+    if (e.kind == eth_device::backing::vmxnet && e.up) {
+      return {1, fmt::format("vmxnet_console: {} is up\nrmmod: vmxnet_console: Device or resource busy\n", e.name())};
+    }
+  }
+  std::vector<unsigned> removed;
+  for (const auto& e : eth_) {
+    if (e.kind == eth_device::backing::vmxnet) removed.push_back(e.number);
+  }
+  std::erase_if(eth_, [](const eth_device& e) { return e.kind == eth_device::backing::vmxnet; });
+  module_loaded_ = false;
+  for (unsigned n : removed) {
+    log(now, "kernel", fmt::format("vmxnet_console: eth{} removed", n));
+    changed(n, now);
+  }
   return {0, ""};
 }
 

@@ -1,5 +1,7 @@
 #include "vnetsim/report/run_report.hpp"
 
+#include "console_report.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -241,6 +243,7 @@ std::string json_report(const scenario::world& w, const run_info& info,
                               {"unbound_rx", hs.unbound_rx(h)},
                               {"vswitches", std::move(vss)},
                               {"bonds", std::move(bonds)}});
+      if (auto c = detail::console_json(w, h); !c.is_null()) hosts_j.back()["console"] = std::move(c);
     }
     doc["hosts"] = std::move(hosts_j);
   }
@@ -340,6 +343,7 @@ std::string human_summary(const scenario::world& w, const run_info& info,
       out += fmt::format("  {:<14} {} probes, {} without a reply\n", eps.ping_name(p), probes.size(), w.ping_lost(p));
     }
   }
+  out += detail::console_summary(w);
   const auto a = w.accounting();
   out += fmt::format(
       "\nFrames on links: sent {} = delivered {} + lost {} (carrier {}, black hole {}, random {}, FCS {}) + in "

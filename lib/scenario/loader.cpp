@@ -1,5 +1,7 @@
 #include "vnetsim/scenario/loader.hpp"
 
+#include "console_section.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
@@ -789,7 +791,7 @@ class model_reader {
   }
 
   void read_host(const json& j, const std::string& p) {
-    if (!c_.object(j, p, {"name", "advanced", "vmnics", "bonds", "vswitches", "vms"}, {"name"})) return;
+    if (!c_.object(j, p, {"name", "advanced", "vmnics", "bonds", "vswitches", "vms", "console"}, {"name"})) return;
     host_spec h;
     h.pointer = p;
     if (auto n = c_.name(j, p, "name")) {
@@ -919,6 +921,7 @@ class model_reader {
         h.vms.push_back(std::move(vm));
       }
     }
+    if (const json* c = c_.member(j, "console")) read_host_console(*c, p + "/console", h);
     m_.hosts.push_back(std::move(h));
   }
 
@@ -1015,7 +1018,9 @@ class model_reader {
       c_.error(ep, fmt::format("\"{}\" is a VM's endpoint on a vNIC: link its host's vmnics instead", r.device));
       return std::nullopt;
     }
-    if (dev->second == 'x') {
+    if (dev->second == 'x' && colon != std::string::npos && console_end(r.device, s->substr(colon + 1))) {
+      r.port = *console_end(r.device, s->substr(colon + 1));
+    } else if (dev->second == 'x') {
       const auto n = colon == std::string::npos ? std::nullopt : vmnic_number(s->substr(colon + 1), "vmnic");
       std::size_t count = 0;
       for (const auto& h : m_.hosts) if (h.name == r.device) count = h.vmnics.size();
@@ -1147,7 +1152,7 @@ class model_reader {
     const auto act = c_.choice(j, p, "action",
                                 {"link_down", "link_up", "black_hole", "loss", "delay", "power_off", "power_on",
                                  "shutdown", "no_shutdown", "trap_ether_type", "trap_beacons", "configure_port",
-                                 "set_advanced", "set_nicteam"});
+                                 "set_advanced", "set_nicteam", "console"});
     if (!j.contains("action")) c_.error(p, "missing required key \"action\"");
     if (!j.contains("at")) c_.error(p, "missing required key \"at\"");
     action_spec a;
@@ -1230,6 +1235,8 @@ class model_reader {
         else if (v->is_number_integer()) a.value = std::to_string(v->get<std::int64_t>());
         else c_.error(p + "/value", "must be a string or an integer");
       }
+    } else if (k == "console") {
+      detail::read_console_action(j, p, m_.hosts, a, console_errors());
     } else if (k == "configure_port") {
       a.kind = action_kind::port_config;
       switch_target({"at", "action", "switch", "port", "config"}, {"switch", "port", "config"});
@@ -1281,7 +1288,7 @@ class model_reader {
                                 {"port_state", "mac_flaps", "frames_lost", "link_counter", "probe_lost",
                                  "probe_duplicates", "probe_max_gap", "spanning_tree", "flow_lost",
                                  "flow_duplicates", "flow_max_gap", "ping_loss", "bond_failover", "beacon_state",
-                                 "host_counter"});
+                                 "host_counter", "management", "console_ping_loss"});
     if (!j.contains("type")) c_.error(p, "missing required key \"type\"");
     expectation_spec e;
     if (auto n = c_.name(j, p, "name")) e.name = *n;
@@ -1433,6 +1440,8 @@ class model_reader {
         }
         count_bound();
       }
+    } else if (t == "management" || t == "console_ping_loss") {
+      detail::read_console_expectation(j, p, t, m_.hosts, m_.duration, e, console_errors());
     } else if (t == "spanning_tree") {
       e.kind = expectation_kind::spanning_tree;
       c_.object(j, p, {"name", "type", "at"}, {"at"});
@@ -1509,6 +1518,31 @@ class model_reader {
   }
 
   const std::vector<diagnostic>& out_errors() const { return c_.diagnostics(); }
+
+  // The service console parts (lib/scenario/console_section.cpp).
+  detail::error_fn console_errors() {
+    return [this](const std::string& ptr, std::string msg) { c_.error(ptr, std::move(msg)); };
+  }
+  void read_host_console(const json& j, const std::string& p, host_spec& h) {
+    h.console.emplace();
+    detail::read_console(j, p, h, *h.console, console_errors());
+    for (std::size_t i = 0; i < h.console->nics.size(); ++i) {
+      note_mac(h.console->nics[i].nic.mac, fmt::format("{}/nics/{}/mac", p, i));
+    }
+    for (std::size_t i = 0; i < h.console->pings.size(); ++i) {
+      if (!console_pings_.insert(h.console->pings[i].name).second) {
+        c_.error(fmt::format("{}/pings/{}/name", p, i),
+                 fmt::format("duplicate console ping name \"{}\"", h.console->pings[i].name));
+      }
+    }
+  }
+  std::optional<std::uint32_t> console_end(const std::string& host, std::string_view suffix) const {
+    for (const auto& h : m_.hosts) {
+      if (h.name == host) return detail::console_nic_port(h, suffix);
+    }
+    return std::nullopt;
+  }
+  std::set<std::string> console_pings_;
 
   checker& c_;
   scenario_model& m_;

@@ -9,6 +9,7 @@
 
 #include "vnetsim/net/topology.hpp"
 #include "vnetsim/report/pcap_writer.hpp"
+#include "vnetsim/scenario/console_binding.hpp"
 #include "vnetsim/wire/bytes.hpp"
 
 namespace vnetsim::scenario {
@@ -26,6 +27,7 @@ std::string_view to_string(action_kind k) noexcept {
     case action_kind::port_config: return "configure_port";
     case action_kind::set_advanced: return "set_advanced";
     case action_kind::set_nicteam: return "set_nicteam";
+    case action_kind::console: return "console";
   }
   return "unknown";
 }
@@ -69,6 +71,8 @@ std::string_view to_string(expectation_kind k) noexcept {
     case expectation_kind::bond_failover: return "bond_failover";
     case expectation_kind::beacon_state: return "beacon_state";
     case expectation_kind::host_counter: return "host_counter";
+    case expectation_kind::management: return "management";
+    case expectation_kind::console_ping_loss: return "console_ping_loss";
   }
   return "unknown";
 }
@@ -155,6 +159,11 @@ world::world(std::uint64_t seed, sim_time observe_interval)
   hub_kind_ = sim_.register_kind("scenario/hub", &world::on_hub_arrival, this);
   probe_kind_ = sim_.register_kind("scenario/probe", &world::on_probe_send, this);
   vnic_kind_ = sim_.register_kind("scenario/vnic", &world::on_vnic_delivery, this);
+}
+
+console_binding& world::console_hooks() {
+  if (!consoles_) consoles_ = std::make_unique<console_binding>(*this);
+  return *consoles_;
 }
 
 world::~world() {
@@ -368,6 +377,7 @@ host::host_id world::add_host(const host_spec& h) {
   }
   if (host_specs_.size() <= id) host_specs_.resize(id + 1);
   host_specs_[id] = h;
+  if (h.console) console_hooks().add(id, h);
   return id;
 }
 
@@ -436,6 +446,11 @@ dev::link_id world::add_link(const link_spec& l) {
     if (!nic) throw scenario_error(fmt::format("{}: host \"{}\" has no vmnic{}", what, r.device, r.port));
     return *nic;
   };
+  auto console_nic_of = [&](const device& d, const port_ref& r) -> dev::nic_id {
+    const auto nic = consoles_ ? consoles_->console_nic(d.id, r.port) : std::nullopt;
+    if (!nic) throw scenario_error(fmt::format("{}: host \"{}\" has no console NIC for port {}", what, r.device, r.port));
+    return *nic;
+  };
   auto endpoint_of = [&](const device& d, const port_ref& r) -> dev::endpoint {
     switch (d.kind) {
       case device_kind::switch_:
@@ -446,7 +461,9 @@ dev::link_id world::add_link(const link_spec& l) {
       case device_kind::hub: return hubs_.endpoint_for(d.id, r.port, hub_kind_);
       case device_kind::station: return nics_.endpoint_for(stations_[d.id].nic, station_kind_);
       case device_kind::endpoint: return endpoints_.nic_endpoint(endpoint_nic_[d.id]);
-      case device_kind::host: return hosts_.uplink_endpoint(vmnic_of(d, r));
+      case device_kind::host:
+        if (r.port >= console_nic_port_base) return console_hooks().nic_endpoint(d.id, console_nic_of(d, r));
+        return hosts_.uplink_endpoint(vmnic_of(d, r));
       case device_kind::vm_endpoint:
         throw scenario_error(fmt::format("{}: \"{}\" is a VM's endpoint (on a vNIC): it takes no link", what, r.device));
     }
@@ -462,7 +479,9 @@ dev::link_id world::add_link(const link_spec& l) {
         case device_kind::hub: hubs_.attach(d.id, r.port, id, side); break;
         case device_kind::station: nics_.attach(stations_[d.id].nic, id, side); break;
         case device_kind::endpoint: nics_.attach(endpoint_nic_[d.id], id, side); break;
-        case device_kind::host: nics_.attach(vmnic_of(d, r), id, side); break;
+        case device_kind::host:
+          nics_.attach(r.port >= console_nic_port_base ? console_nic_of(d, r) : vmnic_of(d, r), id, side);
+          break;
         case device_kind::vm_endpoint: break;
       }
     };
@@ -529,6 +548,10 @@ void world::schedule(const action_spec& a) {
       if (!hosts_.find_host(a.target)) {
         throw scenario_error(fmt::format("timeline {}: no host named \"{}\"", to_string(a.kind), a.target));
       }
+      break;
+    case action_kind::console:
+      if (!consoles_) throw scenario_error(fmt::format("timeline console: host \"{}\" has no service console", a.target));
+      consoles_->check_action(a);
       break;
     default:
       if (!find_switch(a.target)) throw scenario_error(fmt::format("timeline {}: no switch named \"{}\"", to_string(a.kind), a.target));
@@ -601,6 +624,9 @@ void world::run_action(std::size_t index) {
         return;
       }
       break;
+    case action_kind::console:
+      consoles_->run_action(a);  // its own timeline entries, with the command's exit status
+      return;
   }
   log_.push_back({sim_.now(), "timeline", std::string(to_string(a.kind)), detail});
   if (trace_ != nullptr) trace_line(fmt::format("{} timeline {}", sim_.now(), detail));
@@ -699,6 +725,11 @@ void world::expect(const expectation_spec& e) {
       if (!hosts_.find_host(e.target)) throw scenario_error(fmt::format("expectation {}: no host named \"{}\"", e.name, e.target));
       (void)host_counter(*hosts_.find_host(e.target), e.counter);
       break;
+    case expectation_kind::management:
+    case expectation_kind::console_ping_loss:
+      if (!consoles_) throw scenario_error(fmt::format("expectation {}: no host has a service console", e.name));
+      consoles_->check_expectation(e);
+      break;
   }
   const std::size_t index = expectations_.size();
   expectations_.push_back(e);
@@ -725,6 +756,8 @@ void world::check_at(std::size_t index) {
     c.measured = m == nullptr ? "no beacon monitor"
                               : std::string(beacon::to_string(m->state(*member_index(h, e.port, e.from_vmnic))));
     c.pass = c.measured == e.state;
+  } else if (e.kind == expectation_kind::management) {
+    c.measured = consoles_->management_now(e.target);
   }
 }
 
@@ -1100,6 +1133,12 @@ std::vector<timeline_entry> world::timeline() const {
     out.push_back({e.at, "host", std::string(host_event_name(e.what)), std::move(line)});
     rank.push_back(2);
   }
+  if (consoles_) {
+    for (auto& e : consoles_->timeline()) {
+      out.push_back(std::move(e));
+      rank.push_back(2);
+    }
+  }
   for (const auto& p : probes_) {
     if (p.stats.max_gap > sim_time::zero()) {
       out.push_back({p.stats.gap_from, "probe", "longest_gap",
@@ -1242,6 +1281,10 @@ std::vector<expectation_result> world::evaluate() const {
       case expectation_kind::host_counter:
         count(fmt::format("host {} {}", e.target, e.counter),
               static_cast<std::int64_t>(host_counter(*hosts_.find_host(e.target), e.counter)));
+        break;
+      case expectation_kind::management:
+      case expectation_kind::console_ping_loss:
+        r = consoles_->evaluate(e, c.done ? std::optional<std::string>(c.measured) : std::nullopt);
         break;
       case expectation_kind::spanning_tree:
         r.text = fmt::format("forwarding ports loop-free and connected at t = {}", *e.at);

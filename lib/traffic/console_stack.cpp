@@ -34,7 +34,13 @@ host::delivery_config console_stack::delivery_for(unsigned number) {
 
 void console_stack::eth_changed(const host::console& c, unsigned number, sim_time) {
   const host::eth_device* e = c.find_eth(number);
-  if (e == nullptr) return;
+  if (e == nullptr) {  // removed (rmmod vmxnet_console): nothing in or out any more
+    if (number < eth_.size()) {
+      eth_[number].active = false;
+      eth_[number].vnic.reset();
+    }
+    return;
+  }
   eth_rec& r = eth(number);
   r.nic = e->nic;
   r.vnic = e->vnic;
@@ -47,7 +53,7 @@ void console_stack::eth_changed(const host::console& c, unsigned number, sim_tim
   // Reuse the endpoint with this address and prefix, else make one.
   for (endpoint_id ep : r.eps) {
     const auto& cfg = eps_->config(ep);
-    if (cfg.ip == *e->ip && cfg.prefix_len == e->prefix_len) {
+    if (cfg.ip == *e->ip && cfg.prefix_len == e->prefix_len && cfg.gateway == e->gateway) {
       r.current = ep;
       return;
     }
@@ -58,7 +64,7 @@ void console_stack::eth_changed(const host::console& c, unsigned number, sim_tim
   cfg.mac = e->nic ? c.nics().config(*e->nic).mac : hs_->vnic_mac(*e->vnic);
   cfg.ip = *e->ip;
   cfg.prefix_len = e->prefix_len;
-  cfg.gateway.reset();
+  cfg.gateway = e->gateway;
   const endpoint_id ep = eps_->add(cfg);
   eps_->attach_custom(ep, &console_stack::tx, this, number);
   r.eps.push_back(ep);
@@ -85,7 +91,9 @@ void console_stack::on_vnic_rx(void* ctx, kernel::simulator&, const kernel::even
   auto& self = *static_cast<console_stack*>(ctx);
   dev::frame_ref f = self.hs_->take_delivery(static_cast<host::vnic_id>(ev.arg));
   if (!f) return;
-  if (ev.target >= self.eth_.size() || !self.eth_[ev.target].active) {
+  // A vNIC of a removed device (rmmod) delivers nothing, even if its number was reused.
+  if (ev.target >= self.eth_.size() || !self.eth_[ev.target].active ||
+      self.eth_[ev.target].vnic != std::optional<host::vnic_id>(static_cast<host::vnic_id>(ev.arg))) {
     ++self.c_.dropped_down;
     return;
   }

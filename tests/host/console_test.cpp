@@ -20,6 +20,10 @@ struct recording_net : host::console_net {
   }
   void eth_changed(const host::console& c, unsigned number, sim_time now) override {
     const auto* e = c.find_eth(number);
+    if (e == nullptr) {  // removed by rmmod vmxnet_console
+      changes.push_back(fmt::format("{} eth{} removed", now.ns(), number));
+      return;
+    }
     changes.push_back(fmt::format("{} eth{} {} {}", now.ns(), number, e->up ? "up" : "down",
                                   e->ip ? fmt::format("{}/{}", e->ip->to_string(), e->prefix_len) : "-"));
   }
@@ -230,7 +234,7 @@ TEST_CASE("console: ifconfig and the loopback note") {
   CHECK(w.con->management() == host::mui_state::running);
   const auto g = w.run("grep vmware-mui /var/log/messages");
   CHECK(g.output ==
-        "0.000000000 esx1 vmware-mui: management interface loopback-down=>eth0-down\n"
+        "0.000000000 esx1 vmware-mui: management interface not-booted=>eth0-down\n"
         "0.000001000 esx1 vmware-mui: management interface eth0-down=>running\n"
         "2.000000000 esx1 vmware-mui: management interface running=>loopback-down\n"
         "3.000000000 esx1 vmware-mui: management interface loopback-down=>running\n"
@@ -292,15 +296,15 @@ TEST_CASE("console: boot replays rc.local (the seed's example)") {
   CHECK(w.con->find_eth(1)->ip->to_string() == "10.2.0.4");
   CHECK(w.con->find_eth(2)->ip->to_string() == "63.93.12.47");
   CHECK(w.con->find_eth(2)->prefix_len == 8);
-  // touch is not modelled: its line is in the history with status 127.
+  // touch does nothing and succeeds (rc.local files have it).
   REQUIRE(w.con->history().size() == 4);
   CHECK(w.con->history()[0].line == "touch /var/lock/subsys/local");
-  CHECK(w.con->history()[0].result.status == 127);
+  CHECK(w.con->history()[0].result.status == 0);
   CHECK(w.con->messages_text() ==
         "30.000000000 esx1 kernel: booting the service console\n"
         "30.000000000 esx1 network: Bringing up loopback interface:  [  OK  ]\n"
         "30.000000000 esx1 kernel: eth0: e100 at esx1/eth0\n"
-        "30.000000000 esx1 vmware-mui: management interface loopback-down=>eth0-down\n"
+        "30.000000000 esx1 vmware-mui: management interface not-booted=>eth0-down\n"
         "30.000000000 esx1 kernel: vmxnet_console: attached eth1=vmnic1 eth2=vmnet_0\n"
         "30.000000000 esx1 ifconfig: eth1 up 10.2.0.4/8\n"
         "30.000000000 esx1 ifconfig: eth2 up 63.93.12.47/8\n");
@@ -388,4 +392,86 @@ TEST_CASE("console: findnic command line") {
   CHECK(w.run("findnic -i 0 vmnic0 10.0.0.5 10.0.0.1").status == 1);
   CHECK(w.run("findnic vmnic0 10.0.0.5 255.255.255.255").output == "findnic: 255.255.255.255: bad remote address\n");
   CHECK(w.net.finds.size() == 2);
+}
+
+TEST_CASE("console: the Management Interface's changes, not-booted before boot") {
+  console_world w;
+  CHECK(w.con->management() == host::mui_state::not_booted);
+  CHECK(w.con->poll(sim_time::from_s(1)) == host::mui_state::not_booted);
+  CHECK(w.run("ifconfig lo down", 1).status == 0);  // before boot: no service to change
+  CHECK(w.con->management_changes().empty());
+  w.con->set_file("/etc/sysconfig/network-scripts/ifcfg-eth0",
+                  "DEVICE=eth0\nBOOTPROTO=static\nIPADDR=192.168.10.5\nNETMASK=255.255.255.0\nONBOOT=yes\n");
+  w.con->boot(sim_time::from_s(2));
+  CHECK(w.run("ifconfig lo down", 3'000'000'000).status == 0);
+  CHECK(w.run("ifconfig lo up", 4'000'000'000).status == 0);
+  const auto& c = w.con->management_changes();
+  REQUIRE(c.size() == 4);
+  CHECK(c[0].at == sim_time::from_s(2));
+  CHECK(c[0].from == host::mui_state::not_booted);
+  CHECK(c[0].to == host::mui_state::eth0_down);
+  CHECK(c[1].to == host::mui_state::running);
+  CHECK(c[2].at == sim_time::from_s(3));
+  CHECK(c[2].to == host::mui_state::loopback_down);
+  CHECK(c[3].at == sim_time::from_s(4));
+  CHECK(c[3].from == host::mui_state::loopback_down);
+  CHECK(c[3].to == host::mui_state::running);
+}
+
+TEST_CASE("console: rmmod vmxnet_console") {
+  console_world w;
+  CHECK(w.run("rmmod vmxnet_console").output == "rmmod: module vmxnet_console is not loaded\n");
+  CHECK(w.run("insmod vmxnet_console devName=\"vmnic1;vmnet_0\"").status == 0);  // eth0, eth1
+  CHECK(w.run("ifconfig eth1 up 10.2.0.4", 10).status == 0);
+  const auto busy = w.run("rmmod vmxnet_console", 20);
+  CHECK(busy.status == 1);
+  CHECK(busy.output == "vmxnet_console: eth1 is up\nrmmod: vmxnet_console: Device or resource busy\n");
+  CHECK(w.con->eth_devices().size() == 2);
+  CHECK(w.run("ifconfig eth1 down", 30).status == 0);
+  CHECK(w.run("rmmod vmxnet_console", 40).status == 0);
+  CHECK(w.con->eth_devices().empty());
+  CHECK(!w.con->module_loaded());
+  CHECK(w.net.changes.back() == "40 eth1 removed");
+  CHECK(w.run("ifconfig eth1").output == "eth1: error fetching interface information: Device not found\n");
+  // Loading it again works: the module is gone, the names free.
+  CHECK(w.run("insmod vmxnet_console devName=vmnic0", 50).status == 0);
+  REQUIRE(w.con->find_eth(0) != nullptr);
+  CHECK(w.con->find_eth(0)->target == "vmnic0");
+  CHECK(w.run("rmmod e100").output == "rmmod: module e100 is not loaded\n");
+  CHECK(w.run("rmmod").output == "Usage: rmmod [-as] module ...\n");
+}
+
+TEST_CASE("console: GATEWAY of ifcfg-ethN, and the shell's no-op commands") {
+  console_world w;
+  SUBCASE("on the subnet") {
+    w.con->set_file("/etc/sysconfig/network-scripts/ifcfg-eth0",
+                    "DEVICE=eth0\nBOOTPROTO=static\nIPADDR=192.168.10.5\nNETMASK=255.255.255.0\nGATEWAY=192.168.10.1\n");
+    w.con->boot(sim_time::zero());
+    CHECK(w.run("ifup eth0", 10).status == 0);
+    CHECK(w.con->find_eth(0)->gateway->to_string() == "192.168.10.1");
+    CHECK(w.net.changes.back() == "10 eth0 up 192.168.10.5/24");
+    // A new address drops the route through the interface.
+    CHECK(w.run("ifconfig eth0 up 10.1.1.1", 20).status == 0);
+    CHECK(!w.con->find_eth(0)->gateway);
+  }
+  SUBCASE("off the subnet: refused as route(8) refuses it") {
+    w.con->set_file("/etc/sysconfig/network-scripts/ifcfg-eth0",
+                    "DEVICE=eth0\nBOOTPROTO=static\nIPADDR=192.168.10.5\nNETMASK=255.255.255.0\nGATEWAY=10.0.0.1\n");
+    w.con->boot(sim_time::zero());
+    const auto r = w.run("ifup eth0", 10);
+    CHECK(r.status == 1);
+    CHECK(r.output == "SIOCADDRT: Network is unreachable\n");
+    CHECK(!w.con->find_eth(0)->gateway);
+  }
+  SUBCASE("malformed") {
+    CHECK_THROWS_WITH_AS(host::parse_ifcfg("IPADDR=10.0.0.2\nGATEWAY=10.0.0\n", "ifcfg-eth0"),
+                         "ifcfg-eth0:2: GATEWAY=10.0.0: not a unicast IPv4 address", host::console_error);
+  }
+  SUBCASE("no-op commands") {
+    CHECK(w.run("touch /var/lock/subsys/local").status == 0);
+    CHECK(w.run("true").status == 0);
+    CHECK(w.run(":").status == 0);
+    CHECK(w.run("echo starting vmxnet_console").output == "starting vmxnet_console\n");
+    CHECK(w.run("modinfo vmxnet_console").output == "bash: modinfo: command not found\n");
+  }
 }

@@ -15,7 +15,8 @@ schema = json.loads((root / "scenarios/schema/vnetsim-scenario.schema.json").rea
 jsonschema.Draft7Validator.check_schema(schema)
 validator = jsonschema.Draft7Validator(schema)
 failures = 0
-bundled = sorted((root / "scenarios").glob("*.json"))
+# The bundled scenarios, and the skeleton `simulate import` wrote from scenarios/import_sample/.
+bundled = sorted((root / "scenarios").glob("*.json")) + sorted((root / "scenarios/import_sample").glob("*.json"))
 for path in bundled:
     errors = list(validator.iter_errors(json.loads(path.read_text())))
     for e in errors:

@@ -22,8 +22,13 @@
 /// attached with set_net() is told of each created device and each configuration change
 /// (set-up/command time only, never per frame; traffic/console_stack.hpp implements it).
 ///
-/// Commands (run(), one shell line, no pipes): insmod, ifconfig, ifup, ifdown, findnic,
-/// grep PATTERN /var/log/messages. A command never throws for what a user typed: it returns
+/// Commands (run(), one shell line, no pipes): insmod, rmmod vmxnet_console, ifconfig, ifup,
+/// ifdown, findnic, grep PATTERN /var/log/messages; touch, echo, true and `:` (found in
+/// rc.local files, no effect on the network) succeed and do nothing else.
+/// rmmod vmxnet_console removes every eth device the module created (their vNICs stay
+/// connected to their virtual switches but deliver nothing: the stack checks the vNIC);
+/// refused while one of them is up ("Device or resource busy", as Linux refuses to unload a
+/// module in use). A command never throws for what a user typed: it returns
 /// the exit status and the output a host would print (usage and runtime errors included).
 /// A host limit hit while creating a device (a full virtual switch) is an exit status too;
 /// the devices created before it by the same insmod stay (ESX's behaviour here is unknown).
@@ -39,7 +44,8 @@
 /// Management Interface: running only while lo is up [SEED] and eth0 exists, is up with an
 /// address and has carrier (console NIC link up; a vmxnet device: its vmnic link up, or any
 /// bond member link up; a vmnet_N device never reaches outside the host). Evaluated after
-/// every command and boot, and on poll(); each change is logged "A=>B" with the time.
+/// every command and boot, and on poll() (before boot: not-booted, and poll() keeps it so);
+/// each change is logged "A=>B" with the time and kept in management_changes().
 ///
 /// Errors: console_error for API misuse and malformed files (names the console, the file
 /// and line, the rule).
@@ -84,6 +90,7 @@ std::string_view to_string(nic_owner o) noexcept;
 
 /// The Management Interface's state (a service of the console [SEED]).
 enum class mui_state : std::uint8_t {
+  not_booted,       ///< before boot(): nothing runs yet
   running,
   loopback_down,    ///< lo down: "does not function properly" until `ifconfig lo up` [SEED]
   no_eth0,          ///< no eth0 device (alias missing, module not loaded, ...)
@@ -104,6 +111,8 @@ struct eth_device {
   bool up = false;
   std::optional<wire::ipv4_address> ip;
   unsigned prefix_len = 0;
+  /// Default gateway (GATEWAY= of its ifcfg-ethN, set by ifup; ifconfig leaves it).
+  std::optional<wire::ipv4_address> gateway;
   std::string name() const { return "eth" + std::to_string(number); }
 };
 
@@ -115,6 +124,13 @@ struct findnic_request {
   unsigned count = findnic_default_count;
   sim_time interval = findnic_default_interval;
   bool flood = false;
+};
+
+/// One change of the Management Interface's state.
+struct mui_change {
+  sim_time at;
+  mui_state from = mui_state::not_booted;
+  mui_state to = mui_state::not_booted;
 };
 
 /// One line of /var/log/messages.
@@ -183,6 +199,8 @@ class console {
   bool loopback_up() const noexcept { return lo_up_; }
   bool module_loaded() const noexcept { return module_loaded_; }
   mui_state management() const noexcept { return mui_; }
+  /// Every change of the Management Interface's state, in time order.
+  const std::vector<mui_change>& management_changes() const noexcept { return mui_changes_; }
   /// Physical NICs and who drives them: ("vmnic0", vmkernel), ("<nic name>", console), ...
   std::vector<std::pair<std::string, nic_owner>> allocation() const;
   const std::vector<log_line>& messages() const noexcept { return log_; }
@@ -213,6 +231,7 @@ class console {
   void update_mui(sim_time now);
   command_result dispatch(const std::string& cmd, const std::vector<std::string>& args, sim_time now);
   command_result insmod(const std::vector<std::string>& args, sim_time now);
+  command_result rmmod(const std::vector<std::string>& args, sim_time now);
   command_result ifconfig(const std::vector<std::string>& args, sim_time now);
   command_result ifup(const std::vector<std::string>& args, sim_time now);
   command_result ifdown(const std::vector<std::string>& args, sim_time now);
@@ -237,7 +256,8 @@ class console {
   bool lo_up_ = false;
   bool booted_ = false;
   bool module_loaded_ = false;
-  mui_state mui_ = mui_state::loopback_down;
+  mui_state mui_ = mui_state::not_booted;
+  std::vector<mui_change> mui_changes_;
   std::vector<log_line> log_;
   std::vector<history_entry> history_;
 };
@@ -263,7 +283,7 @@ modules_conf parse_modules_conf(std::string_view text, std::string_view file = m
 
 /// /etc/sysconfig/network-scripts/ifcfg-ethN: KEY=VALUE lines (values optionally quoted),
 /// `#` comments. The keys used: DEVICE, BOOTPROTO (static|none|dhcp), IPADDR, NETMASK,
-/// ONBOOT (yes|no); others (BROADCAST, NETWORK, ...) are kept. Throws console_error
+/// ONBOOT (yes|no), GATEWAY (a unicast address); others (BROADCAST, NETWORK, ...) are kept. Throws console_error
 /// "<file>:<line>: ..." on a line that is not KEY=VALUE, a bad address or netmask, a
 /// BOOTPROTO or ONBOOT value outside the lists, or a static config without IPADDR.
 struct ifcfg {
@@ -271,6 +291,7 @@ struct ifcfg {
   std::string bootproto = "none";
   std::optional<wire::ipv4_address> ipaddr;
   std::optional<unsigned> prefix_len;  ///< from NETMASK
+  std::optional<wire::ipv4_address> gateway;
   bool onboot = false;
   std::map<std::string, std::string, std::less<>> keys;
 };

@@ -24,6 +24,7 @@
 #include "vnetsim/host/host.hpp"
 #include "vnetsim/kernel/sim_time.hpp"
 #include "vnetsim/net/switch.hpp"
+#include "vnetsim/scenario/console_model.hpp"
 #include "vnetsim/traffic/endpoint.hpp"
 #include "vnetsim/wire/mac.hpp"
 
@@ -104,6 +105,8 @@ struct host_spec {
   std::vector<bond_spec> bonds;
   std::vector<vswitch_spec> vswitches;
   std::vector<vm_spec> vms;
+  /// The service console (scenario/console_model.hpp), when the host has one.
+  std::optional<console_spec> console;
   /// JSON pointer of the host object in its file ("" when built in code): names the place
   /// of a host_error raised while building.
   std::string pointer;
@@ -175,6 +178,7 @@ enum class action_kind : std::uint8_t {
   port_config,               ///< configure_port with `port_cfg`
   set_advanced,              ///< host `target`: set_advanced(`key`, `value`)
   set_nicteam,               ///< host `target`: set_nicteam(`key`, `value`)
+  console,                   ///< host `target`'s service console runs the command line `value`
 };
 std::string_view to_string(action_kind k) noexcept;
 
@@ -222,6 +226,10 @@ enum class expectation_kind : std::uint8_t {
                   ///< `to_vmnic` at a time in [after, by] (host events failover/active_changed)
   beacon_state,   ///< host `target` bond `port` member vmnic `from_vmnic` beacon state `state` at `at`
   host_counter,   ///< host `target`: counter `counter` summed over its vswitches/bonds <op> value
+  management,     ///< host `target`'s Management Interface: `mode` "at" (state `state` at `at`),
+                  ///< "never_lost" (running from `after` to the end), "lost" (stops running in
+                  ///< (after, by], for reason `state` when given)
+  console_ping_loss,  ///< console ping `target`: probes without a reply <op> value
 };
 std::string_view to_string(expectation_kind k) noexcept;
 
@@ -246,6 +254,8 @@ struct expectation_spec {
   dev::link_side from = dev::link_side::a;
   /// bond_failover / beacon_state: vmnic numbers.
   unsigned from_vmnic = 0, to_vmnic = 0;
+  /// management: "at", "never_lost" or "lost".
+  std::string mode;
 };
 
 /// A whole scenario.

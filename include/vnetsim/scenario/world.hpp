@@ -27,6 +27,10 @@
 /// Hosts: a host::host_set owned by the world; a VM's vNIC delivers through one event kind
 /// ("scenario/vnic": take_delivery, then endpoint_set::receive) and its endpoint transmits
 /// through host_set::vnic_transmit (attach_custom). Host events are "host" timeline entries.
+/// A host's service console (host_spec::console) is bound by scenario::console_binding
+/// (scenario/console_binding.hpp): its NICs are link ends "<host>:<nic>", `console` actions
+/// run commands, its boots, commands and Management Interface changes are "console"
+/// timeline entries.
 ///
 /// Errors in building (unknown names, a port that already has a link, a bad configuration
 /// from a lower layer) throw scenario::scenario_error naming the thing and the rule.
@@ -56,6 +60,8 @@ class pcap_writer;
 }
 
 namespace vnetsim::scenario {
+
+class console_binding;
 
 class scenario_error : public std::invalid_argument {
  public:
@@ -222,8 +228,12 @@ class world {
   /// "uplink_tx", "uplink_rx", "dropped_vlan", "dropped_no_uplink", "dropped_unknown_dst",
   /// "beacons_rx") or its bonds ("failovers", "failbacks", "beacons_tx", "duplicates_sent").
   std::uint64_t host_counter(host::host_id h, std::string_view name) const;
+  /// The hosts' service consoles (scenario/console_binding.hpp); nullptr when no host has one.
+  const console_binding* consoles() const noexcept { return consoles_.get(); }
 
  private:
+  friend class console_binding;
+  console_binding& console_hooks();
   struct station {
     std::string name;
     dev::nic_id nic = 0;
@@ -326,6 +336,7 @@ class world {
   std::vector<std::unique_ptr<report::pcap_writer>> pcaps_;
   std::vector<std::unique_ptr<tap>> taps_;  // per link, stable addresses
   std::FILE* trace_ = nullptr;
+  std::unique_ptr<console_binding> consoles_;  // last: destroyed first (it refers to the rest)
 };
 
 /// Builds a loaded model into `w` (switches, hubs, stations, links, probes, timeline,

@@ -12,8 +12,9 @@
 ///   nor receives: frames are counted (dropped_down) and released.
 /// - Each distinct address an eth device is given makes one endpoint (an endpoint's address
 ///   is fixed): the first is named "<host>/console/ethN", later ones "<host>/console/ethN#k".
-///   The console has no default gateway (GATEWAY= of /etc/sysconfig/network is not
-///   modelled): it reaches its connected subnets only.
+///   An eth device's default gateway is GATEWAY= of its ifcfg-ethN (set by ifup; an endpoint
+///   per address and gateway); without one it reaches its connected subnets only
+///   (GATEWAY= of /etc/sysconfig/network is not modelled).
 /// - findnic [AG2]: a probe endpoint "<host>/findnic/<k>" with the local address whose
 ///   frames leave through nic_set::transmit on exactly the named vmnic (bypassing the bond's
 ///   choice, so the named card is the one that sends) and whose replies come back through a
