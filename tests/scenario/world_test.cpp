@@ -330,6 +330,65 @@ TEST_CASE("builder: a VM's flow fails over from vmnic0 to vmnic1 on carrier loss
   CHECK(seen);
 }
 
+TEST_CASE("builder: vnic_uplink reads the member the bond picks for a vNIC at a time") {
+  scenario::world w;
+  esx_pair(w);  // standby bond0 = vmnic0 (home) + vmnic1; VM web on Network0
+  scenario::action_spec down;
+  down.at = 2_s;
+  down.kind = scenario::action_kind::link_down;
+  down.target = "u0";
+  w.schedule(down);
+  const auto uplink = [&](const char* name, sim_time at, unsigned vmnic) {
+    scenario::expectation_spec e;
+    e.name = name;
+    e.kind = scenario::expectation_kind::vnic_uplink;
+    e.target = "esx1";
+    e.port = 0;
+    e.vnic = "web";
+    e.to_vmnic = vmnic;
+    e.at = at;
+    w.expect(e);
+  };
+  uplink("home", 1_s, 0);
+  uplink("moved", 2_s + 1_ns, 1);
+  uplink("wrong", 3_s, 0);  // must fail: web is on vmnic1 by then
+  uplink("late", 7_s, 1);   // after the end of the run
+  w.run_until(6_s);
+  const auto r = w.evaluate();
+  REQUIRE(r.size() == 4);
+  CHECK(r[0].pass);
+  CHECK(r[0].measured == "vmnic0");
+  CHECK(r[1].pass);
+  CHECK(r[1].measured == "vmnic1");
+  CHECK_FALSE(r[2].pass);
+  CHECK(r[2].measured == "vmnic1");
+  CHECK(r[2].bound == "vmnic0 at 3s");
+  CHECK_FALSE(r[3].pass);
+  CHECK(r[3].measured == "not reached (the run ended earlier)");
+}
+
+TEST_CASE("builder: vnic_uplink names what is wrong with its references") {
+  scenario::world w;
+  esx_pair(w);
+  scenario::expectation_spec e;
+  e.name = "x";
+  e.kind = scenario::expectation_kind::vnic_uplink;
+  e.target = "esx1";
+  e.port = 0;
+  e.vnic = "web";
+  e.to_vmnic = 1;
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: vnic_uplink needs \"at\"", scenario::scenario_error);
+  e.at = 1_s;
+  e.vnic = "db";  // an endpoint, but not a VM's vNIC
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: no VM vNIC named \"db\"", scenario::scenario_error);
+  e.vnic = "web";
+  e.to_vmnic = 2;
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: vmnic2 is not a member of bond0", scenario::scenario_error);
+  e.to_vmnic = 1;
+  e.target = "esx9";
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: no host named \"esx9\"", scenario::scenario_error);
+}
+
 TEST_CASE("builder: host errors name the JSON pointer; a bad scheduled change is a timeline entry") {
   scenario::world w;
   esx_pair(w);

@@ -222,6 +222,7 @@ enum class expectation_kind : std::uint8_t {
                   ///< `to_vmnic` at a time in [after, by] (host events failover/active_changed)
   beacon_state,   ///< host `target` bond `port` member vmnic `from_vmnic` beacon state `state` at `at`
   host_counter,   ///< host `target`: counter `counter` summed over its vswitches/bonds <op> value
+  vnic_uplink,    ///< host `target` bond `port`: the member carrying vNIC `vnic`'s frames at `at` is vmnic `to_vmnic`
 };
 std::string_view to_string(expectation_kind k) noexcept;
 
@@ -246,6 +247,8 @@ struct expectation_spec {
   dev::link_side from = dev::link_side::a;
   /// bond_failover / beacon_state: vmnic numbers.
   unsigned from_vmnic = 0, to_vmnic = 0;
+  /// vnic_uplink: the vNIC by its endpoint name (a VM's name for its first vNIC).
+  std::string vnic;
 };
 
 /// A whole scenario.
