@@ -10,6 +10,7 @@
 #include "vnetsim/net/topology.hpp"
 #include "vnetsim/report/pcap_writer.hpp"
 #include "vnetsim/wire/bytes.hpp"
+#include "vnetsim/wire/vlan.hpp"
 
 namespace vnetsim::scenario {
 
@@ -845,6 +846,23 @@ void world::on_vnic_delivery(void* ctx, kernel::simulator&, const kernel::event&
 }
 
 void world::on_vnic_tx(void* ctx, std::uint32_t port, dev::frame_ref frame) {
+  // A guest endpoint with a VLAN (vnic_spec vlan) hands its 802.1Q tag over as
+  // frame_meta::vlan_tci, "for the NIC or owner to insert" (traffic/endpoint.hpp). Here the
+  // owner is the virtual NIC: the guest's tag belongs in the bytes the virtual switch reads,
+  // which passes it on a VGT port group and drops it on an EST or VST one [VLANWP][VS67].
+  // Left in the metadata, it would slip past the vswitch and be inserted by the physical
+  // NIC (a second tag behind a VST tag). No allocation: the pool keeps headroom for a tag.
+  if (frame.meta().vlan_tci) [[unlikely]] {
+    const std::uint16_t tci = *frame.meta().vlan_tci;
+    const wire::vlan_repr tag{tpid_8021q, static_cast<std::uint8_t>(tci >> 13), ((tci >> 12) & 1) != 0,
+                              static_cast<std::uint16_t>(tci & 0x0fff)};
+    if (frame.unique() && frame.size() >= eth_header_len && frame.push_front(wire::vlan_tag_len) &&
+        wire::emit_tag_in_place(frame.data(), tag)) {
+      frame.meta().vlan_tci.reset();
+    }
+    // Otherwise (no headroom, a shared buffer: neither happens to an endpoint's fresh frame)
+    // the tag stays in the metadata and the frame goes on as before: nothing is lost.
+  }
   // The host counts every outcome (vnic_counters, vswitch_counters).
   (void)static_cast<world*>(ctx)->hosts_.vnic_transmit(port, std::move(frame));
 }
