@@ -1288,7 +1288,7 @@ class model_reader {
                                 {"port_state", "mac_flaps", "frames_lost", "link_counter", "probe_lost",
                                  "probe_duplicates", "probe_max_gap", "spanning_tree", "flow_lost",
                                  "flow_duplicates", "flow_max_gap", "ping_loss", "bond_failover", "beacon_state",
-                                 "host_counter", "management", "console_ping_loss"});
+                                 "host_counter", "management", "console_ping_loss", "vnic_uplink"});
     if (!j.contains("type")) c_.error(p, "missing required key \"type\"");
     expectation_spec e;
     if (auto n = c_.name(j, p, "name")) e.name = *n;
@@ -1442,6 +1442,8 @@ class model_reader {
       }
     } else if (t == "management" || t == "console_ping_loss") {
       detail::read_console_expectation(j, p, t, m_.hosts, m_.duration, e, console_errors());
+    } else if (t == "vnic_uplink") {
+      read_vnic_uplink(j, p, e);
     } else if (t == "spanning_tree") {
       e.kind = expectation_kind::spanning_tree;
       c_.object(j, p, {"name", "type", "at"}, {"at"});
@@ -1450,6 +1452,59 @@ class model_reader {
     if (e.at && *e.at > m_.duration) c_.error(p + "/at", fmt::format("at {} is after the end of the run ({})", *e.at, m_.duration));
     if (e.by && *e.by > m_.duration) c_.error(p + "/by", fmt::format("by {} is after the end of the run ({})", *e.by, m_.duration));
     m_.expectations.push_back(std::move(e));
+  }
+
+  /// vnic_uplink: {host, bond, vnic, vmnic, at}; the vNIC must sit on a vswitch bound to the
+  /// bond (its network is the vswitch's label or one of its port groups').
+  void read_vnic_uplink(const json& j, const std::string& p, expectation_spec& e) {
+    e.kind = expectation_kind::vnic_uplink;
+    c_.object(j, p, {"name", "type", "host", "bond", "vnic", "vmnic", "at"}, {"host", "bond", "vnic", "vmnic", "at"});
+    if (auto s = c_.string(j, p, "host")) {
+      if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
+      e.target = *s;
+    }
+    const host_spec* h = find_host(e.target);
+    const bond_spec* bond = nullptr;
+    if (auto s = c_.string(j, p, "bond")) {
+      const auto n = vmnic_number(*s, "bond");
+      if (h != nullptr && n) {
+        for (const auto& b : h->bonds) if (b.number == *n) bond = &b;
+      }
+      if (bond == nullptr) c_.error(p + "/bond", fmt::format("host \"{}\" has no bond \"{}\"", e.target, *s));
+      else e.port = static_cast<std::uint16_t>(*n);
+    }
+    if (auto s = c_.string(j, p, "vmnic")) {
+      const auto n = vmnic_number(*s, "vmnic");
+      if (!n || (bond != nullptr && std::find(bond->members.begin(), bond->members.end(), *n) == bond->members.end())) {
+        c_.error(p + "/vmnic", fmt::format("\"{}\" is not a vmnic of that bond", *s));
+      } else {
+        e.to_vmnic = *n;
+      }
+    }
+    if (auto s = c_.string(j, p, "vnic")) {
+      e.vnic = *s;
+      const vnic_spec* found = nullptr;
+      if (h != nullptr) {
+        for (const auto& vm : h->vms) {
+          for (const auto& vn : vm.vnics) if (vn.ep.name == *s) found = &vn;
+        }
+      }
+      bool bound = false;
+      if (found != nullptr && h != nullptr) {
+        for (const auto& vs : h->vswitches) {
+          bool on = vs.label == found->cfg.network;
+          for (const auto& pg : vs.port_groups) on = on || pg.label == found->cfg.network;
+          const auto* b = std::get_if<host::bond_binding>(&vs.binding);
+          bound = bound || (on && b != nullptr && b->number == e.port);
+        }
+      }
+      if (found == nullptr) {
+        c_.error(p + "/vnic", fmt::format("host \"{}\" has no VM vNIC named \"{}\"", e.target, *s));
+      } else if (bond != nullptr && !bound) {
+        c_.error(p + "/vnic", fmt::format("vNIC \"{}\" is not on a vswitch bound to bond{}", *s, e.port));
+      }
+    }
+    e.at = c_.duration(j, p, "at");
   }
 
   void check_macs() {

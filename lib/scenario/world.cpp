@@ -11,6 +11,7 @@
 #include "vnetsim/report/pcap_writer.hpp"
 #include "vnetsim/scenario/console_binding.hpp"
 #include "vnetsim/wire/bytes.hpp"
+#include "vnetsim/wire/vlan.hpp"
 
 namespace vnetsim::scenario {
 
@@ -73,6 +74,7 @@ std::string_view to_string(expectation_kind k) noexcept {
     case expectation_kind::host_counter: return "host_counter";
     case expectation_kind::management: return "management";
     case expectation_kind::console_ping_loss: return "console_ping_loss";
+    case expectation_kind::vnic_uplink: return "vnic_uplink";
   }
   return "unknown";
 }
@@ -730,6 +732,7 @@ void world::expect(const expectation_spec& e) {
       if (!consoles_) throw scenario_error(fmt::format("expectation {}: no host has a service console", e.name));
       consoles_->check_expectation(e);
       break;
+    case expectation_kind::vnic_uplink: check_vnic_uplink(e); break;
   }
   const std::size_t index = expectations_.size();
   expectations_.push_back(e);
@@ -758,7 +761,56 @@ void world::check_at(std::size_t index) {
     c.pass = c.measured == e.state;
   } else if (e.kind == expectation_kind::management) {
     c.measured = consoles_->management_now(e.target);
+  } else if (e.kind == expectation_kind::vnic_uplink) {
+    c.measured = vnic_uplink_now(e);
+    c.pass = c.measured == fmt::format("vmnic{}", e.to_vmnic);
   }
+}
+
+std::optional<host::vnic_id> world::vnic_named(std::string_view name) const {
+  for (const auto& [n, d] : devices_) {
+    if (n != name || d.kind != device_kind::vm_endpoint) continue;
+    for (std::size_t v = 0; v < vnic_endpoint_.size(); ++v) {
+      if (vnic_endpoint_[v] == d.id) return static_cast<host::vnic_id>(v);
+    }
+  }
+  return std::nullopt;
+}
+
+void world::check_vnic_uplink(const expectation_spec& e) const {
+  const auto h = hosts_.find_host(e.target);
+  if (!h) throw scenario_error(fmt::format("expectation {}: no host named \"{}\"", e.name, e.target));
+  if (!e.at) throw scenario_error(fmt::format("expectation {}: vnic_uplink needs \"at\"", e.name));
+  if (!member_index(*h, e.port, e.to_vmnic)) {
+    throw scenario_error(fmt::format("expectation {}: vmnic{} is not a member of bond{}", e.name, e.to_vmnic, e.port));
+  }
+  const auto v = vnic_named(e.vnic);
+  if (!v) throw scenario_error(fmt::format("expectation {}: no VM vNIC named \"{}\"", e.name, e.vnic));
+  // The vNIC's network (a vswitch or port group label) must belong to a vswitch bound to the bond.
+  for (const auto& vm : host_specs_[*h].vms) {
+    for (const auto& vn : vm.vnics) {
+      if (vn.ep.name != e.vnic) continue;
+      for (const auto& vs : host_specs_[*h].vswitches) {
+        bool on = vs.label == vn.cfg.network;
+        for (const auto& pg : vs.port_groups) on = on || pg.label == vn.cfg.network;
+        const auto* b = std::get_if<host::bond_binding>(&vs.binding);
+        if (on && b != nullptr && b->number == e.port) return;
+      }
+    }
+  }
+  throw scenario_error(fmt::format("expectation {}: vNIC \"{}\" is not on a vswitch of host {} bound to bond{}", e.name,
+                                   e.vnic, e.target, e.port));
+}
+
+std::string world::vnic_uplink_now(const expectation_spec& e) const {
+  const bond::policy& p = hosts_.bond_policy(*hosts_.find_host(e.target), e.port);
+  // out-ip picks a member per IPv4 address pair (bond_policy.hpp), not per vNIC.
+  if (p.current_mode() == bond::mode::out_ip) return "out-ip: by address pair, not by vNIC";
+  // out-mac and standby: select() reads the bucket of the source MAC (standby: every
+  // bucket holds the active member), so the bucket's owner is the member every frame takes.
+  const auto m = p.bucket_owner(bond::mac_bucket(hosts_.vnic_mac(*vnic_named(e.vnic))));
+  if (!m) return "none (no healthy member)";
+  return fmt::format("vmnic{}", p.status(*m).vmnic);
 }
 
 std::optional<bond::member> world::member_index(host::host_id h, unsigned bond_number, unsigned vmnic) const {
@@ -827,6 +879,23 @@ void world::on_vnic_delivery(void* ctx, kernel::simulator&, const kernel::event&
 }
 
 void world::on_vnic_tx(void* ctx, std::uint32_t port, dev::frame_ref frame) {
+  // A guest endpoint with a VLAN (vnic_spec vlan) hands its 802.1Q tag over as
+  // frame_meta::vlan_tci, "for the NIC or owner to insert" (traffic/endpoint.hpp). Here the
+  // owner is the virtual NIC: the guest's tag belongs in the bytes the virtual switch reads,
+  // which passes it on a VGT port group and drops it on an EST or VST one [VLANWP][VS67].
+  // Left in the metadata, it would slip past the vswitch and be inserted by the physical
+  // NIC (a second tag behind a VST tag). No allocation: the pool keeps headroom for a tag.
+  if (frame.meta().vlan_tci) [[unlikely]] {
+    const std::uint16_t tci = *frame.meta().vlan_tci;
+    const wire::vlan_repr tag{tpid_8021q, static_cast<std::uint8_t>(tci >> 13), ((tci >> 12) & 1) != 0,
+                              static_cast<std::uint16_t>(tci & 0x0fff)};
+    if (frame.unique() && frame.size() >= eth_header_len && frame.push_front(wire::vlan_tag_len) &&
+        wire::emit_tag_in_place(frame.data(), tag)) {
+      frame.meta().vlan_tci.reset();
+    }
+    // Otherwise (no headroom, a shared buffer: neither happens to an endpoint's fresh frame)
+    // the tag stays in the metadata and the frame goes on as before: nothing is lost.
+  }
   // The host counts every outcome (vnic_counters, vswitch_counters).
   (void)static_cast<world*>(ctx)->hosts_.vnic_transmit(port, std::move(frame));
 }
@@ -1275,6 +1344,13 @@ std::vector<expectation_result> world::evaluate() const {
       case expectation_kind::beacon_state:
         r.text = fmt::format("host {} bond{} vmnic{} beacon state {} at t = {}", e.target, e.port, e.from_vmnic, e.state, *e.at);
         r.bound = fmt::format("{} at {}", e.state, *e.at);
+        r.measured = c.done ? c.measured : "not reached (the run ended earlier)";
+        r.pass = c.done && c.pass;
+        break;
+      case expectation_kind::vnic_uplink:
+        r.text = fmt::format("host {} bond{} carries vNIC {} on vmnic{} at t = {}", e.target, e.port, e.vnic,
+                             e.to_vmnic, *e.at);
+        r.bound = fmt::format("vmnic{} at {}", e.to_vmnic, *e.at);
         r.measured = c.done ? c.measured : "not reached (the run ended earlier)";
         r.pass = c.done && c.pass;
         break;

@@ -241,3 +241,46 @@ TEST_CASE("hosts: errors carry the pointer of the offending value") {
   r = load_scenario(host_doc("1", "bond0", "web"));  // a VM's endpoint takes no link
   CHECK(find(r, "/links/1/a") != nullptr);
 }
+
+TEST_CASE("vnic_uplink: read into the model; host, bond, vmnic and vNIC references checked") {
+  const auto doc = [](std::string exp) {
+    std::string s(host_doc("1", "bond0", "esx1:vmnic1"));
+    const std::string from = R"({ "type": "host_counter")";
+    s.insert(s.find(from), exp + ",\n                    ");
+    return s;
+  };
+  auto r = load_scenario(
+      doc(R"({ "name": "u", "type": "vnic_uplink", "host": "esx1", "bond": "bond0", "vnic": "web", "vmnic": "vmnic1", "at": "3s" })"));
+  for (const auto& d : r.diagnostics) MESSAGE(d.pointer << ": " << d.message);
+  REQUIRE(r.ok());
+  const auto& e = r.model->expectations[1];
+  CHECK(e.kind == scenario::expectation_kind::vnic_uplink);
+  CHECK(e.target == "esx1");
+  CHECK(e.port == 0);
+  CHECK(e.vnic == "web");
+  CHECK(e.to_vmnic == 1);
+  CHECK(e.at == std::optional<sim_time>(3_s));
+
+  r = load_scenario(
+      doc(R"({ "type": "vnic_uplink", "host": "esx1", "bond": "bond0", "vnic": "db", "vmnic": "vmnic2", "at": "3s" })"));
+  REQUIRE(find(r, "/expectations/1/vnic") != nullptr);
+  CHECK(find(r, "/expectations/1/vnic")->message == "host \"esx1\" has no VM vNIC named \"db\"");
+  REQUIRE(find(r, "/expectations/1/vmnic") != nullptr);
+  CHECK(find(r, "/expectations/1/vmnic")->message == "\"vmnic2\" is not a vmnic of that bond");
+  CHECK(r.errors() == 2);
+
+  {
+    std::string internal = doc(
+        R"({ "type": "vnic_uplink", "host": "esx1", "bond": "bond0", "vnic": "web", "vmnic": "vmnic0", "at": "1s" })");
+    internal.replace(internal.find(R"("binding": "bond0")"), 18, R"("binding": "vmnet_0")");
+    r = load_scenario(internal);
+    REQUIRE(find(r, "/expectations/1/vnic") != nullptr);
+    CHECK(find(r, "/expectations/1/vnic")->message == "vNIC \"web\" is not on a vswitch bound to bond0");
+  }
+
+  r = load_scenario(doc(R"({ "type": "vnic_uplink", "host": "esx1", "bond": "bond1", "vnic": "web", "vmnic": "vmnic0" })"));
+  CHECK(find(r, "/expectations/1/bond") != nullptr);
+  REQUIRE(find(r, "/expectations/1") != nullptr);  // "at" is required
+  CHECK(find(r, "/expectations/1")->message == "missing required key \"at\"");
+  CHECK(r.errors() == 2);
+}

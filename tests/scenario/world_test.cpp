@@ -330,6 +330,65 @@ TEST_CASE("builder: a VM's flow fails over from vmnic0 to vmnic1 on carrier loss
   CHECK(seen);
 }
 
+TEST_CASE("builder: vnic_uplink reads the member the bond picks for a vNIC at a time") {
+  scenario::world w;
+  esx_pair(w);  // standby bond0 = vmnic0 (home) + vmnic1; VM web on Network0
+  scenario::action_spec down;
+  down.at = 2_s;
+  down.kind = scenario::action_kind::link_down;
+  down.target = "u0";
+  w.schedule(down);
+  const auto uplink = [&](const char* name, sim_time at, unsigned vmnic) {
+    scenario::expectation_spec e;
+    e.name = name;
+    e.kind = scenario::expectation_kind::vnic_uplink;
+    e.target = "esx1";
+    e.port = 0;
+    e.vnic = "web";
+    e.to_vmnic = vmnic;
+    e.at = at;
+    w.expect(e);
+  };
+  uplink("home", 1_s, 0);
+  uplink("moved", 2_s + 1_ns, 1);
+  uplink("wrong", 3_s, 0);  // must fail: web is on vmnic1 by then
+  uplink("late", 7_s, 1);   // after the end of the run
+  w.run_until(6_s);
+  const auto r = w.evaluate();
+  REQUIRE(r.size() == 4);
+  CHECK(r[0].pass);
+  CHECK(r[0].measured == "vmnic0");
+  CHECK(r[1].pass);
+  CHECK(r[1].measured == "vmnic1");
+  CHECK_FALSE(r[2].pass);
+  CHECK(r[2].measured == "vmnic1");
+  CHECK(r[2].bound == "vmnic0 at 3s");
+  CHECK_FALSE(r[3].pass);
+  CHECK(r[3].measured == "not reached (the run ended earlier)");
+}
+
+TEST_CASE("builder: vnic_uplink names what is wrong with its references") {
+  scenario::world w;
+  esx_pair(w);
+  scenario::expectation_spec e;
+  e.name = "x";
+  e.kind = scenario::expectation_kind::vnic_uplink;
+  e.target = "esx1";
+  e.port = 0;
+  e.vnic = "web";
+  e.to_vmnic = 1;
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: vnic_uplink needs \"at\"", scenario::scenario_error);
+  e.at = 1_s;
+  e.vnic = "db";  // an endpoint, but not a VM's vNIC
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: no VM vNIC named \"db\"", scenario::scenario_error);
+  e.vnic = "web";
+  e.to_vmnic = 2;
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: vmnic2 is not a member of bond0", scenario::scenario_error);
+  e.to_vmnic = 1;
+  e.target = "esx9";
+  CHECK_THROWS_WITH_AS(w.expect(e), "expectation x: no host named \"esx9\"", scenario::scenario_error);
+}
+
 TEST_CASE("builder: host errors name the JSON pointer; a bad scheduled change is a timeline entry") {
   scenario::world w;
   esx_pair(w);
@@ -362,4 +421,43 @@ TEST_CASE("build: a host_error from a loaded file names the JSON pointer of the 
   CHECK_THROWS_WITH_AS(scenario::build(w, *r.model),
                        doctest::Contains("/hosts/1/advanced/SwitchFailoverThreshold: host \"esx2\": "),
                        scenario::scenario_error);
+}
+
+TEST_CASE("build: a guest's VLAN tag reaches the virtual switch: VGT passes it, VST drops it [VLANWP]") {
+  // One vswitch on vmnic0 (a trunk carrying VLANs 20 and 30) with a VGT and a VST port group.
+  // Guest g tags VLAN 30 on the VGT port group: its tag crosses the trunk and it reaches
+  // e30 (access VLAN 30). Guest t tags VLAN 20 on the VST port group: the vswitch drops each
+  // of its frames (dropped_vlan); before the fix the tag rode in the frame metadata past the
+  // vswitch, which tagged the frame again for VST, and the NIC sent it double-tagged.
+  const auto r = scenario::load_scenario(R"({"vnetsim": 1, "name": "t", "duration": "3s",
+    "switches": [ { "name": "sw1", "ports": 3, "port_config": [
+      { "port": 0, "mode": "trunk", "allowed_vlans": [1, 20, 30] }, { "port": 1, "vlan": 30 }, { "port": 2, "vlan": 20 } ] } ],
+    "endpoints": [ { "name": "e30", "mac": "02:00:00:00:00:30", "ip": "10.0.30.2/24" },
+                   { "name": "e20", "mac": "02:00:00:00:00:20", "ip": "10.0.20.2/24" } ],
+    "hosts": [ { "name": "esx1", "vmnics": [ { "mac": "00:50:56:00:01:00" } ],
+      "vswitches": [ { "label": "N", "binding": "vmnic0",
+                       "port_groups": [ { "label": "All", "vlan": 4095 }, { "label": "V20", "vlan": 20 } ] } ],
+      "vms": [ { "name": "g", "vnics": [ { "network": "All", "ip": "10.0.30.1/24", "vlan": 30 } ] },
+               { "name": "t", "vnics": [ { "network": "V20", "ip": "10.0.20.1/24", "vlan": 20 } ] } ] } ],
+    "links": [ { "name": "u0", "a": "esx1:vmnic0", "b": "sw1:0" }, { "name": "l30", "a": "e30", "b": "sw1:1" },
+               { "name": "l20", "a": "e20", "b": "sw1:2" } ],
+    "flows": [ { "name": "g-e30", "from": "g", "to": "e30", "pps": 10, "start": "1s", "stop": "2s" },
+               { "name": "t-e20", "from": "t", "to": "e20", "pps": 10, "start": "1s", "stop": "2s" } ] })");
+  for (const auto& d : r.diagnostics) MESSAGE(d.pointer << ": " << d.message);
+  REQUIRE(r.ok());
+  scenario::world w;
+  scenario::build(w, *r.model);
+  w.run_until(3_s);
+  const auto& g = w.endpoints().flow_stats(*w.endpoints().find_flow("g-e30"));
+  CHECK(g.sent == 10);
+  CHECK(g.delivered == 10);
+  const auto& t = w.endpoints().flow_stats(*w.endpoints().find_flow("t-e20"));
+  CHECK(t.delivered == 0);
+  // Every frame t sent (its ARP requests: it never learns e20's MAC) died in the vswitch.
+  const auto vs = *w.hosts().find_vswitch(0, "N");
+  CHECK(w.hosts().vswitch_stats(vs).dropped_vlan > 0);
+  CHECK(w.hosts().vswitch_stats(vs).dropped_vlan == w.hosts().vnic_stats(1).tx_frames);
+  CHECK(w.hosts().vnic_stats(1).tx_dropped == w.hosts().vnic_stats(1).tx_frames);
+  // e20 never heard of t; the trunk carried only g's frames (the ARP request and 10 datagrams) out of the host.
+  CHECK(w.links().stats(0, dev::link_side::a).out_frames == 11);
 }

@@ -230,6 +230,7 @@ enum class expectation_kind : std::uint8_t {
                   ///< "never_lost" (running from `after` to the end), "lost" (stops running in
                   ///< (after, by], for reason `state` when given)
   console_ping_loss,  ///< console ping `target`: probes without a reply <op> value
+  vnic_uplink,    ///< host `target` bond `port`: the member carrying vNIC `vnic`'s frames at `at` is vmnic `to_vmnic`
 };
 std::string_view to_string(expectation_kind k) noexcept;
 
@@ -256,6 +257,8 @@ struct expectation_spec {
   unsigned from_vmnic = 0, to_vmnic = 0;
   /// management: "at", "never_lost" or "lost".
   std::string mode;
+  /// vnic_uplink: the vNIC by its endpoint name (a VM's name for its first vNIC).
+  std::string vnic;
 };
 
 /// A whole scenario.

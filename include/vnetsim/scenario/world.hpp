@@ -292,6 +292,12 @@ class world {
   const device& find_device(std::string_view name, std::string_view what) const;
   /// Index of vmnic `vmnic` in bond `bond_number`'s member list (as built).
   std::optional<bond::member> member_index(host::host_id h, unsigned bond_number, unsigned vmnic) const;
+  /// The vNIC whose traffic endpoint is named `name` (nullopt: no VM's vNIC has that name).
+  std::optional<host::vnic_id> vnic_named(std::string_view name) const;
+  /// vnic_uplink checks at build time: the host, the bond, the vNIC on a vswitch bound to the bond.
+  void check_vnic_uplink(const expectation_spec& e) const;
+  /// What the bond's data path picks now for the vNIC's source MAC: "vmnicN", or why none.
+  std::string vnic_uplink_now(const expectation_spec& e) const;
   static bool is_endpoint(const device& d) noexcept {
     return d.kind == device_kind::endpoint || d.kind == device_kind::vm_endpoint;
   }
