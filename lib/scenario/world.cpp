@@ -206,6 +206,7 @@ net::switch_id world::add_switch(const switch_spec& s) {
   }
   devices_.push_back({s.cfg.name, {device_kind::switch_, id}});
   if (s.cfg.stp != net::stp_mode::none) {
+    if (s.cfg.link_detect_delay > sim_time::zero()) detect_delays_.emplace_back(id, s.cfg.link_detect_delay);
     for (net::port_no p = 0; p < s.cfg.ports; ++p) watched_.push_back({id, p, port_state_code(id, p)});
     if (!observing_) {
       observing_ = true;
@@ -700,6 +701,7 @@ void world::run_action(std::size_t index) {
   log_.push_back({sim_.now(), "timeline", std::string(to_string(a.kind)), detail});
   if (trace_ != nullptr) trace_write(fmt::format("{} timeline {}", sim_.now(), detail));
   observe_soon();  // carrier and power changes reach the engines in events at this time
+  observe_after_detection();
 }
 
 void world::run_host_action(const action_spec& a, std::string& detail) {
@@ -1213,6 +1215,25 @@ void world::observe_soon() {
   soon_watch_ = sim_.schedule_at(sim_.now(), [this](kernel::simulator&) {
     sample();
     arm_deadline_watch();
+  });
+}
+
+void world::observe_after_detection() {
+  // A switch applies a carrier change link_detect_delay after it (net/switch.hpp): its
+  // detection event is scheduled by its carrier event at this time. Look right after it:
+  // from an event at this time (after the carrier events), one sample at now + delay.
+  std::vector<sim_time> delays;
+  for (const auto& [sw, d] : detect_delays_) {
+    if (std::find(delays.begin(), delays.end(), d) == delays.end()) delays.push_back(d);
+  }
+  if (delays.empty()) return;
+  sim_.schedule_at(sim_.now(), [this, delays](kernel::simulator&) {
+    for (const sim_time d : delays) {
+      sim_.schedule_in(d, [this](kernel::simulator&) {
+        sample();
+        arm_deadline_watch();
+      });
+    }
   });
 }
 

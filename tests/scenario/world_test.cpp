@@ -573,3 +573,24 @@ TEST_CASE("trace: host events go to the live trace") {
   CHECK(failover > member);
   CHECK(text.starts_with("0s host config esx1 bond0: config bond0 = 2 vmnics\n"));
 }
+
+TEST_CASE("port states: a change after a switch's carrier-detection delay is seen at its exact time") {
+  // The 802.1D triangle of stp_root_port_failover.json, sw3 detecting carrier changes 3.5 ms
+  // late, and a fallback watch of 1 s that would see the change up to 1 s late.
+  std::ifstream in(std::filesystem::path(VNETSIM_SOURCE_DIR) / "scenarios" / "stp_root_port_failover.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto loaded = scenario::load_scenario(text);
+  REQUIRE(loaded.ok());
+  auto m = *loaded.model;
+  m.observe_interval = 1_s;
+  m.switches[2].cfg.link_detect_delay = 3500_us;
+  scenario::world w(m.seed, m.observe_interval);
+  scenario::build(w, m);
+  w.run_until(41_s);
+  std::vector<std::string> sw3;
+  for (const auto& t : w.timeline()) {
+    if (t.source == "stp" && t.at >= 40_s && t.detail.starts_with("sw3 port 0:")) sw3.push_back(fmt::format("{} {}", t.at, t.detail));
+  }
+  REQUIRE_FALSE(sw3.empty());
+  CHECK(sw3[0] == "40.0035s sw3 port 0: forwarding=>disabled");
+}

@@ -19,9 +19,10 @@
 /// the world looks at every STP/RSTP port's state where a transition can happen: right after
 /// each engine deadline (the earliest next_deadline() of all engines), right after each BPDU
 /// delivered to a switch that runs one (a link tap), right after each timeline action, and
-/// every `observe_interval` (default 1 ms) as a fallback for what these miss (a switch's own
-/// carrier-detection delay). Transitions are logged at the time they were seen: exact for
-/// timer, BPDU and action driven changes, otherwise later by at most the interval.
+/// right after each switch's own carrier-detection delay has run out after an action (its
+/// link_detect_delay), and every `observe_interval` (default 1 ms) as a fallback for what
+/// these miss. Transitions are logged at the time they were seen: exact for timer, BPDU,
+/// action and carrier-detection driven changes, otherwise later by at most the interval.
 /// "state at t" expectations read the engine at t exactly.
 
 /// Hosts: a host::host_set owned by the world; a VM's vNIC delivers through one event kind
@@ -321,6 +322,8 @@ class world {
   void observe();
   void sample();
   void observe_soon();
+  /// After an action: one look at each STP/RSTP switch's carrier-detection delay later.
+  void observe_after_detection();
   void arm_deadline_watch();
   void on_deadline_watch();
   std::optional<sim_time> next_engine_deadline() const;
@@ -384,6 +387,7 @@ class world {
   std::vector<expectation_spec> expectations_;
   std::vector<pending_check> checks_;
   std::vector<watched_port> watched_;
+  std::vector<std::pair<net::switch_id, sim_time>> detect_delays_;  // STP/RSTP switches with a delay
   std::vector<timeline_entry> log_;  // actions and sampled state changes
   std::vector<std::unique_ptr<report::pcap_writer>> pcaps_;
   std::vector<std::unique_ptr<tap>> taps_;  // per link, stable addresses
