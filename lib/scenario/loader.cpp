@@ -1712,8 +1712,9 @@ class model_reader {
   /// members failed (or every member ambiguous) whose links are fine: beacon probing needs
   /// all members in one broadcast domain ("All external switches connected to a virtual
   /// switch using beacon monitoring must be within the same network broadcast domain"
-  /// [AG2]). Domains are computed from the topology as built at time 0 (carriers up, every port forwarding, VLAN membership of each port);
-  /// each vmnic is a node of its own, since a vswitch never relays between uplinks [AG2].
+  /// [AG2]). Domains are computed from the topology as built at time 0 (carriers up, every
+  /// port forwarding, each port's VLAN membership); each vmnic is a node of its own, since a
+  /// vswitch never relays between uplinks [AG2].
   void check_beacon_domains() {
     for (std::size_t hi = 0; hi < m_.hosts.size(); ++hi) {
       const host_spec& h = m_.hosts[hi];
@@ -1729,7 +1730,9 @@ class model_reader {
         const bond_spec& b = h.bonds[bi];
         unsigned threshold = host_threshold;
         for (const auto& kv : b.nicteam) {
-          if (kv.key == "switch_failover_threshold" && !kv.value.empty()) threshold = uint_value(kv.value).value_or(threshold);
+          if (kv.key == "switch_failover_threshold" && !kv.value.empty()) {
+            threshold = uint_value(kv.value).value_or(threshold);
+          }
         }
         if (threshold < beacon::min_enabled_threshold || b.members.size() < 2) continue;
         check_beacon_bond(h, bi, beacon_vid);
@@ -1747,10 +1750,13 @@ class model_reader {
     for (const auto& x : m_.endpoints) ids[x.cfg.name] = t.add_node(x.cfg.name, net::node_kind::host);
     const auto vmnic_node = [](const std::string& host, std::uint32_t n) { return fmt::format("{}:vmnic{}", host, n); };
     for (const auto& x : m_.hosts) {
-      for (std::uint32_t n = 0; n < x.vmnics.size(); ++n) ids[vmnic_node(x.name, n)] = t.add_node(vmnic_node(x.name, n), net::node_kind::host);
+      for (std::uint32_t n = 0; n < x.vmnics.size(); ++n) {
+        ids[vmnic_node(x.name, n)] = t.add_node(vmnic_node(x.name, n), net::node_kind::host);
+      }
     }
     const auto node_of = [&](const port_ref& r) -> std::optional<net::node_id> {
-      const bool host = std::any_of(m_.hosts.begin(), m_.hosts.end(), [&](const host_spec& x) { return x.name == r.device; });
+      const bool host =
+          std::any_of(m_.hosts.begin(), m_.hosts.end(), [&](const host_spec& x) { return x.name == r.device; });
       const auto it = ids.find(host ? vmnic_node(r.device, r.port) : r.device);
       return it == ids.end() ? std::nullopt : std::optional<net::node_id>(it->second);
     };

@@ -818,14 +818,15 @@ void world::expect(const expectation_spec& e) {
     case expectation_kind::bond_failover:
     case expectation_kind::beacon_state: {
       const auto h = hosts_.find_host(e.target);
-      if (h && e.kind == expectation_kind::bond_failover && e.form != failover_form::vm_traffic && !member_index(*h, e.port, e.from_vmnic)) {
-        throw scenario_error(fmt::format("expectation {}: vmnic{} is not a member of bond{}", e.name, e.from_vmnic, e.port));
-      }
       if (!h) throw scenario_error(fmt::format("expectation {}: no host named \"{}\"", e.name, e.target));
       try {
         (void)hosts_.bond_policy(*h, e.port);
       } catch (const std::invalid_argument& x) {
         throw scenario_error(fmt::format("expectation {}: {}", e.name, x.what()));
+      }
+      if (e.kind == expectation_kind::bond_failover && e.form != failover_form::vm_traffic &&
+          !member_index(*h, e.port, e.from_vmnic)) {
+        throw scenario_error(fmt::format("expectation {}: vmnic{} is not a member of bond{}", e.name, e.from_vmnic, e.port));
       }
       if (e.kind == expectation_kind::bond_failover && !e.by) {
         throw scenario_error(fmt::format("expectation {}: bond_failover needs \"by\"", e.name));
@@ -954,6 +955,7 @@ std::string world::evaluate_failover(const expectation_spec& e, const pending_ch
       }
       if (!moved) {
         what = w.last ? fmt::format("no such move (last frame left over vmnic{})", *w.last) : "no frame of that VM left the host";
+        if (w.moves_not_kept > 0) what += fmt::format("; {} later moves not kept", w.moves_not_kept);
       }
       break;
     }

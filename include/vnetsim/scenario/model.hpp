@@ -237,8 +237,8 @@ enum class expectation_kind : std::uint8_t {
   flow_duplicates,  ///< UDP flow duplicates <op> value
   flow_max_gap,   ///< UDP flow longest gap between deliveries <op> duration
   ping_loss,      ///< ping probes without a reply in time <op> value
-  bond_failover,  ///< host `target` bond `port`: traffic moves from vmnic `from_vmnic` to
-                  ///< `to_vmnic` at a time in [after, by] (host events failover/active_changed)
+  bond_failover,  ///< host `target` bond `port`: a change of `form` (failover_form) at a time
+                  ///< in (after, by]
   beacon_state,   ///< host `target` bond `port` member vmnic `from_vmnic` beacon state `state` at `at`
   host_counter,   ///< host `target`: counter `counter` summed over its vswitches/bonds <op> value
   tcp_bytes,      ///< TCP session `target`: bytes delivered to the server <op> value
