@@ -206,10 +206,9 @@ std::string json_report(const scenario::world& w, const run_info& info,
     for (host::host_id h = 0; h < hs.host_count(); ++h) {
       const auto& spec = w.host_config(h);
       ojson vss = ojson::array();
-      for (const auto& v : spec.vswitches) {
-        const auto vs = *hs.find_vswitch(h, v.label);
+      for (const auto vs : w.host_vswitches(h)) {
         const auto& c = hs.vswitch_stats(vs);
-        vss.push_back(ojson{{"label", v.label},
+        vss.push_back(ojson{{"label", std::string(hs.vswitch_label(vs))},
                             {"device", hs.vswitch_device(vs)},
                             {"tx_frames", c.tx_frames},
                             {"local_deliveries", c.local_deliveries},
@@ -246,6 +245,29 @@ std::string json_report(const scenario::world& w, const run_info& info,
       if (auto c = detail::console_json(w, h); !c.is_null()) hosts_j.back()["console"] = std::move(c);
     }
     doc["hosts"] = std::move(hosts_j);
+  }
+  // TCP sessions only when the scenario has some (older reports keep their shape).
+  if (const auto* tcps = w.tcp(); tcps != nullptr && tcps->size() > 0) {
+    ojson tcp_j = ojson::array();
+    for (tcp::session_id s = 0; s < tcps->size(); ++s) {
+      const auto r = tcps->report(s);
+      tcp_j.push_back(ojson{{"name", r.name},
+                            {"from", w.tcp_config(s).from},
+                            {"to", w.tcp_config(s).to},
+                            {"bytes_delivered", r.app.bytes_delivered},
+                            {"goodput_bps", w.tcp_goodput_bps(s)},
+                            {"complete", r.app.complete},
+                            {"completed_at", r.app.completed_at ? r.app.completed_at->to_string() : ""},
+                            {"longest_stall", r.app.longest_stall.to_string()},
+                            {"longest_stall_start", r.app.longest_stall_start ? r.app.longest_stall_start->to_string() : ""},
+                            {"tcpRetransSegs", r.app.retransmissions},
+                            {"rto_events", r.app.rto_events},
+                            {"fast_recoveries", r.app.fast_recoveries},
+                            {"client_state", std::string(tcp::to_string(r.client_state))},
+                            {"server_state", std::string(tcp::to_string(r.server_state))},
+                            {"tx_dropped", r.tx_dropped}});
+    }
+    doc["tcp"] = std::move(tcp_j);
   }
   ojson pings = ojson::array();
   for (traffic::ping_id p = 0; p < eps.ping_count(); ++p) {
@@ -334,6 +356,16 @@ std::string human_summary(const scenario::world& w, const run_info& info,
       out += fmt::format("  {:<14} {:>8} {:>9} {:>7} {:>6} {:>6} {:>14} {:>12} {:>12} {:>12}\n", eps.flow_name(f), s.sent,
                          s.delivered, s.lost, s.duplicated, s.reordered, s.longest_gap.to_string(),
                          s.latency_p50.to_string(), s.latency_p99.to_string(), s.latency_max.to_string());
+    }
+  }
+  if (const auto* tcps = w.tcp(); tcps != nullptr && tcps->size() > 0) {
+    out += fmt::format("\nTCP bulk transfers\n  {:<14} {:>12} {:>14} {:>8} {:>5} {:>14} {:>12}\n", "name", "bytes",
+                       "goodput bit/s", "retrans", "RTOs", "longest stall", "completed");
+    for (tcp::session_id s = 0; s < tcps->size(); ++s) {
+      const auto r = tcps->report(s);
+      out += fmt::format("  {:<14} {:>12} {:>14} {:>8} {:>5} {:>14} {:>12}\n", r.name, r.app.bytes_delivered,
+                         w.tcp_goodput_bps(s), r.app.retransmissions, r.app.rto_events, r.app.longest_stall.to_string(),
+                         r.app.completed_at ? r.app.completed_at->to_string() : "-");
     }
   }
   if (eps.ping_count() > 0) {

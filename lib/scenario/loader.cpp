@@ -6,14 +6,21 @@
 #include <cstddef>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "vnetsim/dev/frame_pool.hpp"
+#include "vnetsim/dev/link.hpp"
+#include "vnetsim/dev/nic.hpp"
+#include "vnetsim/host/host.hpp"
 #include "vnetsim/kernel/rng.hpp"
+#include "vnetsim/kernel/simulator.hpp"
 #include "vnetsim/net/topology.hpp"
+#include "vnetsim/proto/beacon.hpp"
 #include "vnetsim/proto/rstp.hpp"
 #include "vnetsim/proto/stp.hpp"
 #include "vnetsim/wire/beacon.hpp"
@@ -456,6 +463,43 @@ std::optional<std::uint16_t> vlan(checker& c, const json& obj, const std::string
   return static_cast<std::uint16_t>(*x);
 }
 
+/// Checks host Advanced Settings with host::host_set::set_advanced itself, on a scratch
+/// host built on first use: the loader and the builder cannot disagree on a name or value.
+class advanced_validator {
+ public:
+  /// nullopt when the host layer accepts `key` = `value`; else its reason (host name cut).
+  std::optional<std::string> check(std::string_view key, std::string_view value) {
+    if (!s_) s_ = std::make_unique<scratch>();
+    try {
+      s_->hosts.set_advanced(s_->host, key, value);
+    } catch (const host::host_error& e) {
+      std::string why = e.what();
+      const std::string prefix = fmt::format("host \"{}\": ", scratch_name);
+      if (why.starts_with(prefix)) why.erase(0, prefix.size());
+      return why;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static constexpr std::string_view scratch_name = "settings";
+  static dev::frame_pool_config tiny_pool() {
+    dev::frame_pool_config c;
+    for (auto& k : c.classes) k = {1, 0, 1};
+    return c;
+  }
+  struct scratch {
+    kernel::simulator sim;
+    kernel::rng_streams streams{1};
+    dev::frame_pool pool{tiny_pool()};
+    dev::link_set links{sim, streams};
+    dev::nic_set nics{sim, pool, links};
+    host::host_set hosts{sim, pool, links, nics, streams};
+    host::host_id host = hosts.add_host(scratch_name);
+  };
+  std::unique_ptr<scratch> s_;
+};
+
 class model_reader {
  public:
   model_reader(checker& c, scenario_model& m) : c_(c), m_(m) {}
@@ -464,7 +508,7 @@ class model_reader {
     if (!c_.object(root, "",
                    {"vnetsim", "name", "description", "seed", "duration", "observe_interval", "switches", "hubs",
                     "stations", "links", "probes", "timeline", "captures", "expectations", "settings", "hosts",
-                    "endpoints", "flows", "pings"},
+                    "endpoints", "flows", "pings", "tcp"},
                    {"vnetsim", "name", "duration"})) {
       return;
     }
@@ -485,14 +529,7 @@ class model_reader {
       if (*d <= sim_time::zero()) c_.error("/observe_interval", "must be positive");
       else m_.observe_interval = *d;
     }
-    for (const char* k : {"settings"}) {
-      if (root.contains(k)) {
-        c_.error(std::string("/") + k,
-                 fmt::format("\"{}\" is part of the format but not supported yet by this build (the host "
-                             "layer is not wired into the scenario builder yet)",
-                             k));
-      }
-    }
+    if (const json* s = c_.member(root, "settings")) m_.settings = advanced_settings(*s, "/settings");
     each(root, "switches", [&](const json& j, const std::string& p) { read_switch(j, p); });
     each(root, "hubs", [&](const json& j, const std::string& p) { read_hub(j, p); });
     each(root, "stations", [&](const json& j, const std::string& p) { read_station(j, p); });
@@ -502,6 +539,7 @@ class model_reader {
     each(root, "probes", [&](const json& j, const std::string& p) { read_probe(j, p); });
     each(root, "flows", [&](const json& j, const std::string& p) { read_flow(j, p); });
     each(root, "pings", [&](const json& j, const std::string& p) { read_ping(j, p); });
+    each(root, "tcp", [&](const json& j, const std::string& p) { read_tcp(j, p); });
     each(root, "timeline", [&](const json& j, const std::string& p) { read_action(j, p); });
     each(root, "captures", [&](const json& j, const std::string& p) { read_capture(j, p); });
     each(root, "expectations", [&](const json& j, const std::string& p) { read_expectation(j, p); });
@@ -511,6 +549,7 @@ class model_reader {
                      [](const diagnostic& d) { return d.level == severity::error; })) {
       try {
         check_topology();
+        check_beacon_domains();
       } catch (const net::topology_error& e) {
         c_.error("/links", e.what());
       }
@@ -779,6 +818,17 @@ class model_reader {
     return out;
   }
 
+  /// Host Advanced Settings (the `settings` section, a host's `advanced`): the values as
+  /// settings() reads them, each checked by the host layer's own rules (advanced_validator)
+  /// so that a bad name or value is reported at its place in the file.
+  std::vector<setting> advanced_settings(const json& j, const std::string& p) {
+    std::vector<setting> out = settings(j, p);
+    for (const auto& s : out) {
+      if (auto why = validator_.check(s.key, s.value)) c_.error(p + "/" + escape_token(s.key), *why);
+    }
+    return out;
+  }
+
   /// "vmnicN" -> N (nullopt when not of that form).
   static std::optional<unsigned> vmnic_number(std::string_view s, std::string_view prefix) {
     if (!s.starts_with(prefix) || s.size() == prefix.size() || s.size() > prefix.size() + 4) return std::nullopt;
@@ -798,7 +848,7 @@ class model_reader {
       h.name = *n;
       device_name(*n, p + "/name", 'x');
     }
-    if (const json* a = c_.member(j, "advanced")) h.advanced = settings(*a, p + "/advanced");
+    if (const json* a = c_.member(j, "advanced")) h.advanced = advanced_settings(*a, p + "/advanced");
     if (const json* a = c_.array(j, p, "vmnics")) {
       for (std::size_t i = 0; i < a->size(); ++i) {
         const json& v = (*a)[i];
@@ -1001,6 +1051,41 @@ class model_reader {
     m_.pings.push_back(std::move(g));
   }
 
+  /// A TCP bulk transfer between two endpoints (model.hpp tcp_spec).
+  void read_tcp(const json& j, const std::string& p) {
+    if (!c_.object(j, p, {"name", "from", "to", "bytes", "start", "stop", "client_port", "server_port", "mss", "bin"},
+                   {"name", "from", "to"})) {
+      return;
+    }
+    tcp_spec t;
+    if (auto n = c_.name(j, p, "name")) {
+      t.name = *n;
+      if (!tcps_.insert(*n).second) c_.error(p + "/name", fmt::format("duplicate tcp name \"{}\"", *n));
+    }
+    for (const char* k : {"from", "to"}) {
+      if (auto s = c_.string(j, p, k)) {
+        if (!endpoint_names_.contains(*s)) c_.error(p + "/" + k, fmt::format("no endpoint named \"{}\"", *s));
+        (std::string_view(k) == "from" ? t.from : t.to) = *s;
+      }
+    }
+    if (!t.from.empty() && t.from == t.to) c_.error(p + "/to", "a TCP session goes from one endpoint to another");
+    if (auto v = c_.unsigned64(j, p, "bytes")) t.bytes = *v;
+    if (auto d = c_.duration(j, p, "start")) t.start = *d;
+    if (auto d = c_.duration(j, p, "stop")) {
+      if (*d <= t.start) c_.error(p + "/stop", fmt::format("stop {} is not after start {}", *d, t.start));
+      t.stop = *d;
+    }
+    if (auto v = c_.integer(j, p, "client_port", 1, 65535)) t.client_port = static_cast<std::uint16_t>(*v);
+    if (auto v = c_.integer(j, p, "server_port", 1, 65535)) t.server_port = static_cast<std::uint16_t>(*v);
+    // 536: the default send MSS (RFC 9293 3.7.1); 1460: a 1500-byte MTU - 20 IPv4 - 20 TCP.
+    if (auto v = c_.integer(j, p, "mss", 536, 1460)) t.mss = static_cast<std::uint16_t>(*v);
+    if (auto d = c_.duration(j, p, "bin")) {
+      if (*d <= sim_time::zero()) c_.error(p + "/bin", "must be positive");
+      else t.bin = *d;
+    }
+    m_.tcp.push_back(std::move(t));
+  }
+
   /// "<device>:<port>" or "<station>"; checks the device and the port range.
   std::optional<port_ref> end(const json& j, const std::string& p, std::string_view key) {
     auto s = c_.string(j, p, key);
@@ -1152,7 +1237,8 @@ class model_reader {
     const auto act = c_.choice(j, p, "action",
                                 {"link_down", "link_up", "black_hole", "loss", "delay", "power_off", "power_on",
                                  "shutdown", "no_shutdown", "trap_ether_type", "trap_beacons", "configure_port",
-                                 "set_advanced", "set_nicteam", "console"});
+                                 "set_advanced", "set_nicteam", "console", "vm_power", "bond_add_member",
+                                 "bond_remove_member", "rename_label"});
     if (!j.contains("action")) c_.error(p, "missing required key \"action\"");
     if (!j.contains("at")) c_.error(p, "missing required key \"at\"");
     action_spec a;
@@ -1237,6 +1323,8 @@ class model_reader {
       }
     } else if (k == "console") {
       detail::read_console_action(j, p, m_.hosts, a, console_errors());
+    } else if (k == "vm_power" || k == "bond_add_member" || k == "bond_remove_member" || k == "rename_label") {
+      read_host_action(j, p, k, a);
     } else if (k == "configure_port") {
       a.kind = action_kind::port_config;
       switch_target({"at", "action", "switch", "port", "config"}, {"switch", "port", "config"});
@@ -1249,6 +1337,59 @@ class model_reader {
     }
     if (a.at > m_.duration) c_.warning(p + "/at", fmt::format("at {} is after the end of the run ({})", a.at, m_.duration));
     m_.timeline.push_back(std::move(a));
+  }
+
+  /// Host configuration actions beyond set_advanced / set_nicteam: vm_power {host, vm, on},
+  /// bond_add_member / bond_remove_member {host, bond, vmnic}, rename_label {host, label, to}.
+  /// Names are checked here; whether the host accepts the change at that time (a running VM
+  /// on the switch, 0 or 11 members) is decided when it runs: a rejection is a timeline entry.
+  void read_host_action(const json& j, const std::string& p, const std::string& k, action_spec& a) {
+    if (k == "vm_power") {
+      a.kind = action_kind::vm_power;
+      c_.object(j, p, {"at", "action", "host", "vm", "on"}, {"host", "vm", "on"});
+    } else if (k == "rename_label") {
+      a.kind = action_kind::rename_label;
+      c_.object(j, p, {"at", "action", "host", "label", "to"}, {"host", "label", "to"});
+    } else {
+      a.kind = action_kind::bond_member;
+      a.on = k == "bond_add_member";
+      c_.object(j, p, {"at", "action", "host", "bond", "vmnic"}, {"host", "bond", "vmnic"});
+    }
+    if (auto s = c_.string(j, p, "host")) {
+      if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
+      a.target = *s;
+    }
+    const host_spec* h = find_host(a.target);
+    if (a.kind == action_kind::vm_power) {
+      if (auto s = c_.string(j, p, "vm")) {
+        a.key = *s;
+        if (h != nullptr && std::none_of(h->vms.begin(), h->vms.end(), [&](const vm_spec& v) { return v.name == *s; })) {
+          c_.error(p + "/vm", fmt::format("host \"{}\" has no VM named \"{}\"", a.target, *s));
+        }
+      }
+      if (auto b = c_.boolean(j, p, "on")) a.on = *b;
+    } else if (a.kind == action_kind::rename_label) {
+      if (auto s = c_.name(j, p, "label")) a.key = *s;
+      if (auto s = c_.name(j, p, "to")) a.value = *s;
+    } else {
+      if (auto s = c_.string(j, p, "bond")) {
+        const auto n = vmnic_number(*s, "bond");
+        if (!n || (h != nullptr && std::none_of(h->bonds.begin(), h->bonds.end(),
+                                                [&](const bond_spec& b) { return b.number == *n; }))) {
+          c_.error(p + "/bond", fmt::format("host \"{}\" has no bond \"{}\"", a.target, *s));
+        } else {
+          a.bond = *n;
+        }
+      }
+      if (auto s = c_.string(j, p, "vmnic")) {
+        const auto n = vmnic_number(*s, "vmnic");
+        if (!n || (h != nullptr && *n >= h->vmnics.size())) {
+          c_.error(p + "/vmnic", fmt::format("host \"{}\" has no vmnic \"{}\"", a.target, *s));
+        } else {
+          a.vmnic = *n;
+        }
+      }
+    }
   }
 
   void read_capture(const json& j, const std::string& p) {
@@ -1288,7 +1429,8 @@ class model_reader {
                                 {"port_state", "mac_flaps", "frames_lost", "link_counter", "probe_lost",
                                  "probe_duplicates", "probe_max_gap", "spanning_tree", "flow_lost",
                                  "flow_duplicates", "flow_max_gap", "ping_loss", "bond_failover", "beacon_state",
-                                 "host_counter", "management", "console_ping_loss", "vnic_uplink"});
+                                 "host_counter", "management", "console_ping_loss", "vnic_uplink", "tcp_bytes",
+                                 "tcp_retransmits", "tcp_max_stall"});
     if (!j.contains("type")) c_.error(p, "missing required key \"type\"");
     expectation_spec e;
     if (auto n = c_.name(j, p, "name")) e.name = *n;
@@ -1381,6 +1523,21 @@ class model_reader {
       } else {
         count_bound();
       }
+    } else if (t == "tcp_bytes" || t == "tcp_retransmits" || t == "tcp_max_stall") {
+      e.kind = t == "tcp_bytes" ? expectation_kind::tcp_bytes
+               : t == "tcp_retransmits" ? expectation_kind::tcp_retransmits
+                                        : expectation_kind::tcp_max_stall;
+      c_.object(j, p, {"name", "type", "tcp", "op", "value"}, {"tcp", "op", "value"});
+      if (auto s = c_.string(j, p, "tcp")) {
+        if (!tcps_.contains(*s)) c_.error(p + "/tcp", fmt::format("no tcp session named \"{}\"", *s));
+        e.target = *s;
+      }
+      if (t == "tcp_max_stall") {
+        if (auto d = c_.duration(j, p, "value")) e.value = d->ns();
+        if (auto o = op(j, p)) e.op = *o;
+      } else {
+        count_bound();
+      }
     } else if (t == "ping_loss") {
       e.kind = expectation_kind::ping_loss;
       c_.object(j, p, {"name", "type", "ping", "op", "value"}, {"ping", "op", "value"});
@@ -1394,7 +1551,7 @@ class model_reader {
       e.kind = failover ? expectation_kind::bond_failover
                : beacon ? expectation_kind::beacon_state
                         : expectation_kind::host_counter;
-      if (failover) c_.object(j, p, {"name", "type", "host", "bond", "from", "to", "after", "by"}, {"host", "bond", "from", "to", "by"});
+      if (failover) c_.object(j, p, {"name", "type", "host", "bond", "from", "to", "member", "vm", "after", "by"}, {"host", "bond", "by"});
       else if (beacon) c_.object(j, p, {"name", "type", "host", "bond", "vmnic", "state", "at"}, {"host", "bond", "vmnic", "state", "at"});
       else c_.object(j, p, {"name", "type", "host", "counter", "op", "value"}, {"host", "counter", "op", "value"});
       if (auto s = c_.string(j, p, "host")) {
@@ -1422,8 +1579,33 @@ class model_reader {
         }
       };
       if (failover) {
-        member("from", e.from_vmnic);
-        member("to", e.to_vmnic);
+        // Three forms: from + to (a standby bond's active vmnic), member (leaves the active
+        // set of any bond), vm + from + to (that VM's frames change uplink).
+        e.form = j.contains("member") ? failover_form::member_leaves
+                 : j.contains("vm")   ? failover_form::vm_traffic
+                                      : failover_form::active_changed;
+        if (e.form == failover_form::member_leaves) {
+          for (const char* k : {"from", "to", "vm"}) {
+            if (j.contains(k)) c_.error(p + "/" + k, fmt::format("\"{}\" does not go with \"member\"", k));
+          }
+          member("member", e.from_vmnic);
+        } else {
+          for (const char* k : {"from", "to"}) {
+            if (!j.contains(k)) c_.error(p, fmt::format("missing required key \"{}\" (or give \"member\")", k));
+          }
+          member("from", e.from_vmnic);
+          member("to", e.to_vmnic);
+          if (j.contains("from") && j.contains("to") && e.from_vmnic == e.to_vmnic) {
+            c_.error(p + "/to", "\"to\" must differ from \"from\"");
+          }
+        }
+        if (auto s = c_.string(j, p, "vm")) {
+          e.vm = *s;
+          const bool on_host = h != nullptr && std::any_of(h->vms.begin(), h->vms.end(), [&](const vm_spec& v) {
+            return std::any_of(v.vnics.begin(), v.vnics.end(), [&](const vnic_spec& n) { return n.ep.name == *s; });
+          });
+          if (!on_host) c_.error(p + "/vm", fmt::format("no VM endpoint (vNIC) named \"{}\" on host \"{}\"", *s, e.target));
+        }
         e.by = c_.duration(j, p, "by");
         if (auto d = c_.duration(j, p, "after")) e.after = *d;
         if (e.by && *e.by <= e.after) c_.error(p + "/by", fmt::format("by {} is not after {}", *e.by, e.after));
@@ -1572,6 +1754,122 @@ class model_reader {
     }
   }
 
+  /// The port configuration a switch port starts with (its override, or the default).
+  static const net::port_config& port_settings(const switch_spec& sw, std::uint32_t port) {
+    for (const auto& [n, pc] : sw.ports) {
+      if (n == port) return pc;
+    }
+    return sw.cfg.default_port;
+  }
+  static std::optional<unsigned> uint_value(std::string_view v) {
+    if (v.empty() || v.size() > 6) return std::nullopt;
+    unsigned n = 0;
+    for (char ch : v) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+      n = n * 10 + static_cast<unsigned>(ch - '0');
+    }
+    return n;
+  }
+
+  /// Warning: a bond that runs beacon probing (effective SwitchFailoverThreshold >= 2 and
+  /// two or more members [AG2]) whose members' uplinks reach different broadcast domains of
+  /// the beacon VLAN. Beacons of one member then never reach another, and the monitor calls
+  /// members failed (or every member ambiguous) whose links are fine: beacon probing needs
+  /// all members in one broadcast domain ("All external switches connected to a virtual
+  /// switch using beacon monitoring must be within the same network broadcast domain"
+  /// [AG2]). Domains are computed from the topology as built at time 0 (carriers up, every
+  /// port forwarding, each port's VLAN membership); each vmnic is a node of its own, since a
+  /// vswitch never relays between uplinks [AG2].
+  void check_beacon_domains() {
+    for (std::size_t hi = 0; hi < m_.hosts.size(); ++hi) {
+      const host_spec& h = m_.hosts[hi];
+      // The host's settings: the `settings` section first, then its own `advanced`.
+      unsigned host_threshold = beacon::default_threshold, beacon_vid = 0;
+      for (const std::vector<setting>* list : {&std::as_const(m_.settings), &h.advanced}) {
+        for (const auto& kv : *list) {
+          if (kv.key == "SwitchFailoverThreshold") host_threshold = uint_value(kv.value).value_or(host_threshold);
+          if (kv.key == "SwitchFailoverBeaconVlanID") beacon_vid = uint_value(kv.value).value_or(beacon_vid);
+        }
+      }
+      for (std::size_t bi = 0; bi < h.bonds.size(); ++bi) {
+        const bond_spec& b = h.bonds[bi];
+        unsigned threshold = host_threshold;
+        for (const auto& kv : b.nicteam) {
+          if (kv.key == "switch_failover_threshold" && !kv.value.empty()) {
+            threshold = uint_value(kv.value).value_or(threshold);
+          }
+        }
+        if (threshold < beacon::min_enabled_threshold || b.members.size() < 2) continue;
+        check_beacon_bond(h, bi, beacon_vid);
+      }
+    }
+  }
+
+  void check_beacon_bond(const host_spec& h, std::size_t bond_index, unsigned beacon_vid) {
+    const bond_spec& b = h.bonds[bond_index];
+    net::topology t;
+    std::map<std::string, net::node_id> ids;
+    for (const auto& s : m_.switches) ids[s.cfg.name] = t.add_node(s.cfg.name, net::node_kind::bridge);
+    for (const auto& x : m_.hubs) ids[x.name] = t.add_node(x.name, net::node_kind::hub);
+    for (const auto& x : m_.stations) ids[x.name] = t.add_node(x.name, net::node_kind::host);
+    for (const auto& x : m_.endpoints) ids[x.cfg.name] = t.add_node(x.cfg.name, net::node_kind::host);
+    const auto vmnic_node = [](const std::string& host, std::uint32_t n) { return fmt::format("{}:vmnic{}", host, n); };
+    for (const auto& x : m_.hosts) {
+      for (std::uint32_t n = 0; n < x.vmnics.size(); ++n) {
+        ids[vmnic_node(x.name, n)] = t.add_node(vmnic_node(x.name, n), net::node_kind::host);
+      }
+    }
+    const auto node_of = [&](const port_ref& r) -> std::optional<net::node_id> {
+      const bool host =
+          std::any_of(m_.hosts.begin(), m_.hosts.end(), [&](const host_spec& x) { return x.name == r.device; });
+      const auto it = ids.find(host ? vmnic_node(r.device, r.port) : r.device);
+      return it == ids.end() ? std::nullopt : std::optional<net::node_id>(it->second);
+    };
+    // The VLAN of the beacons: SwitchFailoverBeaconVlanID, or (untagged) the VLAN the first
+    // member's switch port puts untagged frames in (access VLAN, trunk native VLAN; 1, the
+    // default PVID, 802.1Q-2018 12.10.1.1, when the member is not on a switch port).
+    net::vlan_id vid = static_cast<net::vlan_id>(beacon_vid);
+    std::vector<net::node_id> members;
+    for (const auto& l : m_.links) {
+      const auto a = node_of(l.a), bn = node_of(l.b);
+      if (!a || !bn) return;  // already an error
+      t.add_link(*a, l.a.port, *bn, l.b.port, true, l.name);
+    }
+    for (unsigned m : b.members) {
+      const auto n = ids.find(vmnic_node(h.name, m));
+      if (n == ids.end()) return;
+      members.push_back(n->second);
+      if (vid != 0 || members.size() > 1) continue;
+      vid = 1;
+      for (const auto& l : m_.links) {
+        for (const auto& [mine, peer] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
+          if (mine.device != h.name || mine.port != m) continue;
+          if (const switch_spec* sw = find_switch(peer.device)) {
+            const auto& pc = port_settings(*sw, peer.port);
+            vid = pc.mode == net::port_mode::trunk ? pc.native_vlan : pc.access_vlan;
+          }
+        }
+      }
+    }
+    const auto domains = net::vlan_broadcast_domains(t, vid, [&](net::node_id n, net::topo_port port, net::vlan_id v) {
+      const switch_spec* sw = find_switch(t.node(n).name);
+      if (sw == nullptr) return true;
+      const auto& pc = port_settings(*sw, port);
+      if (!pc.admin_up) return false;
+      if (pc.mode == net::port_mode::access) return pc.access_vlan == v;
+      return pc.allowed_vlans.empty() ||
+             std::find(pc.allowed_vlans.begin(), pc.allowed_vlans.end(), v) != pc.allowed_vlans.end();
+    });
+    const auto verdict = net::check_same_domain(t, domains, members);
+    if (!verdict) {
+      c_.warning(fmt::format("{}/bonds/{}", h.pointer, bond_index),
+                 fmt::format("bond{} of host \"{}\" runs beacon probing but its members reach different broadcast "
+                             "domains of VLAN {}: {} (their beacons cannot reach each other; beacon probing needs "
+                             "every member in one broadcast domain [AG2])",
+                             b.number, h.name, vid, verdict.reason));
+    }
+  }
+
   const std::vector<diagnostic>& out_errors() const { return c_.diagnostics(); }
 
   // The service console parts (lib/scenario/console_section.cpp).
@@ -1601,9 +1899,10 @@ class model_reader {
 
   checker& c_;
   scenario_model& m_;
+  advanced_validator validator_;
   // 's' switch, 'h' hub, 't' station, 'e' endpoint, 'x' host, 'v' VM endpoint
   std::map<std::string, char> devices_;
-  std::set<std::string> links_, probes_, expectation_names_, capture_files_, flows_, pings_, endpoint_names_;
+  std::set<std::string> links_, probes_, expectation_names_, capture_files_, flows_, pings_, endpoint_names_, tcps_;
   std::map<wire::ipv4_address, std::string> ips_;
   std::map<std::string, wire::ipv4_address> endpoint_ips_;
   std::map<std::string, std::string> ends_;

@@ -29,6 +29,9 @@ std::string_view to_string(action_kind k) noexcept {
     case action_kind::set_advanced: return "set_advanced";
     case action_kind::set_nicteam: return "set_nicteam";
     case action_kind::console: return "console";
+    case action_kind::vm_power: return "vm_power";
+    case action_kind::bond_member: return "bond_member";
+    case action_kind::rename_label: return "rename_label";
   }
   return "unknown";
 }
@@ -75,6 +78,9 @@ std::string_view to_string(expectation_kind k) noexcept {
     case expectation_kind::management: return "management";
     case expectation_kind::console_ping_loss: return "console_ping_loss";
     case expectation_kind::vnic_uplink: return "vnic_uplink";
+    case expectation_kind::tcp_bytes: return "tcp_bytes";
+    case expectation_kind::tcp_retransmits: return "tcp_retransmits";
+    case expectation_kind::tcp_max_stall: return "tcp_max_stall";
   }
   return "unknown";
 }
@@ -211,6 +217,7 @@ net::switch_id world::add_switch(const switch_spec& s) {
   }
   devices_.push_back({s.cfg.name, {device_kind::switch_, id}});
   if (s.cfg.stp != net::stp_mode::none) {
+    if (s.cfg.link_detect_delay > sim_time::zero()) detect_delays_.emplace_back(id, s.cfg.link_detect_delay);
     for (net::port_no p = 0; p < s.cfg.ports; ++p) watched_.push_back({id, p, port_state_code(id, p)});
     if (!observing_) {
       observing_ = true;
@@ -287,6 +294,14 @@ host::host_id world::add_host(const host_spec& h) {
     fail(x);
   }
   const std::string base = h.pointer;
+  for (const auto& a : settings_) {
+    at = "/settings/" + a.key;
+    try {
+      hosts_.set_advanced(id, a.key, a.value);
+    } catch (const std::invalid_argument& x) {
+      fail(x);
+    }
+  }
   for (const auto& a : h.advanced) {
     at = base + "/advanced/" + a.key;
     try {
@@ -320,6 +335,7 @@ host::host_id world::add_host(const host_spec& h) {
       }
     }
   }
+  if (host_vswitches_.size() <= id) host_vswitches_.resize(id + 1);
   for (std::size_t i = 0; i < h.vswitches.size(); ++i) {
     const vswitch_spec& v = h.vswitches[i];
     at = fmt::format("{}/vswitches/{}", base, i);
@@ -329,6 +345,7 @@ host::host_id world::add_host(const host_spec& h) {
     } catch (const std::invalid_argument& x) {
       fail(x);
     }
+    host_vswitches_[id].push_back(vs);
     for (std::size_t k = 0; k < v.port_groups.size(); ++k) {
       at = fmt::format("{}/vswitches/{}/port_groups/{}", base, i, k);
       try {
@@ -431,6 +448,66 @@ traffic::ping_id world::add_ping(const ping_spec& p) {
   }
 }
 
+void world::set_settings(const std::vector<setting>& settings) {
+  for (host::host_id h = 0; h < hosts_.host_count(); ++h) {
+    for (const auto& a : settings) {
+      try {
+        hosts_.set_advanced(h, a.key, a.value);
+      } catch (const std::invalid_argument& x) {
+        throw scenario_error(fmt::format("/settings/{}: {}", a.key, x.what()));
+      }
+    }
+  }
+  settings_ = settings;
+}
+
+tcp::session_id world::add_tcp(const tcp_spec& t) {
+  const std::string what = fmt::format("tcp \"{}\"", t.name);
+  const device& from = find_device(t.from, what);
+  const device& to = find_device(t.to, what);
+  if (!is_endpoint(from) || !is_endpoint(to)) {
+    throw scenario_error(fmt::format("{}: \"from\" and \"to\" must be endpoints", what));
+  }
+  if (t.stop && *t.stop <= t.start) throw scenario_error(fmt::format("{}: stop {} is not after start {}", what, *t.stop, t.start));
+  tcp::bulk_session_config c;
+  c.name = t.name;
+  c.client = from.id;
+  c.server = to.id;
+  c.client_port = t.client_port;
+  c.server_port = t.server_port;
+  c.client_tcp.mss = c.server_tcp.mss = t.mss;
+  c.start = t.start;
+  c.app.bytes = t.bytes;
+  c.app.bin = t.bin;
+  if (t.stop) c.app.expected_duration = *t.stop - t.start;
+  if (!tcp_) tcp_ = std::make_unique<tcp::tcp_set>(sim_, endpoints_, streams_);
+  tcp::session_id id = 0;
+  try {
+    id = tcp_->add_tcp_bulk(c);
+  } catch (const std::invalid_argument& x) {
+    throw scenario_error(fmt::format("{}: {}", what, x.what()));
+  }
+  if (tcp_specs_.size() <= id) tcp_specs_.resize(id + 1);
+  tcp_specs_[id] = t;
+  if (t.stop) {
+    sim_.schedule_at(*t.stop, [this, id, name = t.name](kernel::simulator&) {
+      tcp_->stop(id);
+      log_.push_back({sim_.now(), "tcp", "stop", fmt::format("tcp {}: the client stops writing", name)});
+      if (trace_ != nullptr) trace_line(fmt::format("{} tcp {} stop", sim_.now(), name));
+    });
+  }
+  return id;
+}
+
+std::uint64_t world::tcp_goodput_bps(tcp::session_id s) const {
+  const auto r = tcp_->report(s);
+  const sim_time end = r.app.completed_at.value_or(sim_.now());
+  const sim_time start = tcp_specs_.at(s).start;
+  if (end <= start) return 0;
+  const auto bits = static_cast<unsigned __int128>(r.app.bytes_delivered) * 8U * 1'000'000'000U;
+  return static_cast<std::uint64_t>(bits / static_cast<unsigned __int128>((end - start).ns()));
+}
+
 std::uint64_t world::ping_lost(traffic::ping_id p) const {
   std::uint64_t n = 0;
   for (const auto& pr : endpoints_.ping_results(p)) {
@@ -500,7 +577,18 @@ dev::link_id world::add_link(const link_spec& l) {
            (switches_.stp_engine(d.id) != nullptr || switches_.rstp_engine(d.id) != nullptr);
   };
   const bool bpdu_watch = runs_stp(a) || runs_stp(b);
-  taps_.push_back(std::make_unique<tap>(tap{this, id, nullptr, bpdu_watch}));
+  auto t = std::make_unique<tap>();
+  t->w = this;
+  t->link = id;
+  t->bpdu_watch = bpdu_watch;
+  taps_.push_back(std::move(t));
+  if (a.kind == device_kind::host || b.kind == device_kind::host) {
+    const bool host_a = a.kind == device_kind::host;
+    tap& ht = *taps_.back();
+    ht.host = host_a ? a.id : b.id;
+    ht.vmnic = host_a ? l.a.port : l.b.port;
+    ht.host_side = host_a ? dev::link_side::a : dev::link_side::b;
+  }
   if (trace_ != nullptr || bpdu_watch) install_tap(id);
   return id;
 }
@@ -547,8 +635,14 @@ void world::schedule(const action_spec& a) {
     case action_kind::delay: (void)link_named(a.target); break;
     case action_kind::set_advanced:
     case action_kind::set_nicteam:
+    case action_kind::vm_power:
+    case action_kind::bond_member:
+    case action_kind::rename_label:
       if (!hosts_.find_host(a.target)) {
         throw scenario_error(fmt::format("timeline {}: no host named \"{}\"", to_string(a.kind), a.target));
+      }
+      if (a.kind == action_kind::vm_power && !hosts_.find_vm(*hosts_.find_host(a.target), a.key)) {
+        throw scenario_error(fmt::format("timeline vm_power: host \"{}\" has no VM named \"{}\"", a.target, a.key));
       }
       break;
     case action_kind::console:
@@ -572,6 +666,8 @@ void world::schedule(const action_spec& a) {
 
 void world::run_action(std::size_t index) {
   const action_spec& a = actions_[index];
+  // Host events before the action go to the trace first; those the action causes after it.
+  if (trace_ != nullptr) trace_host_events();
   std::string detail;
   const auto sides = [&]() -> std::vector<dev::link_side> {
     if (a.from) return {*a.from};
@@ -614,15 +710,15 @@ void world::run_action(std::size_t index) {
       break;
     case action_kind::set_advanced:
     case action_kind::set_nicteam:
+    case action_kind::vm_power:
+    case action_kind::bond_member:
+    case action_kind::rename_label:
       // A rejected change is part of the run's story, not a crash: it goes into the timeline.
       try {
-        if (a.kind == action_kind::set_advanced) hosts_.set_advanced(*hosts_.find_host(a.target), a.key, a.value);
-        else hosts_.set_nicteam(*hosts_.find_host(a.target), a.key, a.value);
-        detail = fmt::format("host {} {} = {}", a.target, a.key, a.value);
+        run_host_action(a, detail);
       } catch (const std::invalid_argument& x) {
-        log_.push_back({sim_.now(), "timeline", "rejected",
-                        fmt::format("host {} {} = {} rejected: {}", a.target, a.key, a.value, x.what())});
-        if (trace_ != nullptr) trace_line(fmt::format("{} timeline rejected {}", sim_.now(), x.what()));
+        log_.push_back({sim_.now(), "timeline", "rejected", fmt::format("{} rejected: {}", detail, x.what())});
+        if (trace_ != nullptr) trace_write(fmt::format("{} timeline rejected {}", sim_.now(), x.what()));
         return;
       }
       break;
@@ -631,8 +727,36 @@ void world::run_action(std::size_t index) {
       return;
   }
   log_.push_back({sim_.now(), "timeline", std::string(to_string(a.kind)), detail});
-  if (trace_ != nullptr) trace_line(fmt::format("{} timeline {}", sim_.now(), detail));
+  if (trace_ != nullptr) trace_write(fmt::format("{} timeline {}", sim_.now(), detail));
   observe_soon();  // carrier and power changes reach the engines in events at this time
+  observe_after_detection();
+}
+
+void world::run_host_action(const action_spec& a, std::string& detail) {
+  const host::host_id h = *hosts_.find_host(a.target);
+  switch (a.kind) {
+    case action_kind::set_advanced:
+    case action_kind::set_nicteam:
+      detail = fmt::format("host {} {} = {}", a.target, a.key, a.value);
+      if (a.kind == action_kind::set_advanced) hosts_.set_advanced(h, a.key, a.value);
+      else hosts_.set_nicteam(h, a.key, a.value);
+      break;
+    case action_kind::vm_power:
+      // Powering a VM off disconnects its vNICs (the host drops their frames, dropped_vm_off).
+      detail = fmt::format("host {} VM {} power {}", a.target, a.key, a.on ? "on" : "off");
+      hosts_.set_vm_running(*hosts_.find_vm(h, a.key), a.on);
+      break;
+    case action_kind::bond_member:
+      detail = fmt::format("host {} bond{} {} vmnic{}", a.target, a.bond, a.on ? "add member" : "remove member", a.vmnic);
+      if (a.on) hosts_.bond_add_member(h, a.bond, a.vmnic);
+      else hosts_.bond_remove_member(h, a.bond, a.vmnic);
+      break;
+    case action_kind::rename_label:
+      detail = fmt::format("host {} label {} renamed {}", a.target, a.key, a.value);
+      hosts_.rename_label(h, a.key, a.value);
+      break;
+    default: break;
+  }
 }
 
 void world::install_tap(dev::link_id id) {
@@ -657,8 +781,24 @@ void world::set_trace(std::FILE* out) {
 }
 
 void world::trace_line(std::string_view line) {
+  trace_host_events();
+  trace_write(line);
+}
+
+void world::trace_write(std::string_view line) {
   std::fwrite(line.data(), 1, line.size(), trace_);
   std::fputc('\n', trace_);
+}
+
+void world::trace_host_events() {
+  const auto events = hosts_.events();
+  for (; traced_host_events_ < events.size(); ++traced_host_events_) {
+    const auto& e = events[traced_host_events_];
+    std::string line = hosts_.to_string(e);
+    const std::string stamp = e.at.to_string() + " ";
+    if (line.starts_with(stamp)) line.erase(0, stamp.size());
+    trace_write(fmt::format("{} host {} {}", e.at, host_event_name(e.what), line));
+  }
 }
 
 void world::close_captures() {
@@ -712,6 +852,10 @@ void world::expect(const expectation_spec& e) {
       } catch (const std::invalid_argument& x) {
         throw scenario_error(fmt::format("expectation {}: {}", e.name, x.what()));
       }
+      if (e.kind == expectation_kind::bond_failover && e.form != failover_form::vm_traffic &&
+          !member_index(*h, e.port, e.from_vmnic)) {
+        throw scenario_error(fmt::format("expectation {}: vmnic{} is not a member of bond{}", e.name, e.from_vmnic, e.port));
+      }
       if (e.kind == expectation_kind::bond_failover && !e.by) {
         throw scenario_error(fmt::format("expectation {}: bond_failover needs \"by\"", e.name));
       }
@@ -733,10 +877,20 @@ void world::expect(const expectation_spec& e) {
       consoles_->check_expectation(e);
       break;
     case expectation_kind::vnic_uplink: check_vnic_uplink(e); break;
+    case expectation_kind::tcp_bytes:
+    case expectation_kind::tcp_retransmits:
+    case expectation_kind::tcp_max_stall:
+      if (!tcp_ || !tcp_->find(e.target)) {
+        throw scenario_error(fmt::format("expectation {}: no tcp session named \"{}\"", e.name, e.target));
+      }
+      break;
   }
   const std::size_t index = expectations_.size();
   expectations_.push_back(e);
   checks_.push_back({index, {}, false, false});
+  if (e.kind == expectation_kind::bond_failover && e.form == failover_form::vm_traffic) {
+    checks_.back().watch = watch_vm(e);
+  }
   if (e.at) {
     sim_.schedule_at(*e.at, [this, index](kernel::simulator&) { check_at(index); });
   }
@@ -814,23 +968,92 @@ std::string world::vnic_uplink_now(const expectation_spec& e) const {
 }
 
 std::optional<bond::member> world::member_index(host::host_id h, unsigned bond_number, unsigned vmnic) const {
-  if (h >= host_specs_.size()) return std::nullopt;
-  for (const auto& b : host_specs_[h].bonds) {
-    if (b.number != bond_number) continue;
-    for (std::size_t i = 0; i < b.members.size(); ++i) {
-      if (b.members[i] == vmnic) return static_cast<bond::member>(i);
-    }
+  if (h >= hosts_.host_count()) return std::nullopt;
+  // The members now (bond_add_member / bond_remove_member change them).
+  const auto members = hosts_.bond_vmnics(h, bond_number);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (members[i] == vmnic) return static_cast<bond::member>(i);
   }
   return std::nullopt;
+}
+
+std::size_t world::watch_vm(const expectation_spec& e) {
+  const device& d = find_device(e.vm, fmt::format("expectation {}", e.name));
+  const auto h = hosts_.find_host(e.target);
+  if (d.kind != device_kind::vm_endpoint || !h) {
+    throw scenario_error(fmt::format("expectation {}: \"{}\" is not a VM endpoint of host \"{}\"", e.name, e.vm, e.target));
+  }
+  const wire::mac_address mac = endpoints_.config(d.id).mac;
+  for (std::size_t i = 0; i < vm_watches_.size(); ++i) {
+    if (vm_watches_[i].mac == mac && vm_watches_[i].host == *h) return i;
+  }
+  vm_watch w;
+  w.mac = mac;
+  w.host = *h;
+  w.moves.reserve(max_vm_moves);
+  vm_watches_.push_back(std::move(w));
+  for (dev::link_id id = 0; id < taps_.size(); ++id) {
+    if (taps_[id]->host == *h) {
+      taps_[id]->vm_watch = true;
+      install_tap(id);
+    }
+  }
+  return vm_watches_.size() - 1;
+}
+
+std::string world::evaluate_failover(const expectation_spec& e, const pending_check& c, bool& pass) const {
+  const auto h = *hosts_.find_host(e.target);
+  std::optional<sim_time> moved;
+  std::string what = "no such move";
+  switch (e.form) {
+    case failover_form::active_changed:
+      for (const auto& ev : hosts_.events()) {
+        if (ev.host != h || ev.bond != std::optional<unsigned>(e.port) || ev.at <= e.after) continue;
+        if (ev.what == host::host_event::kind::active_changed && ev.from_vmnic == std::optional<unsigned>(e.from_vmnic) &&
+            ev.to_vmnic == std::optional<unsigned>(e.to_vmnic)) {
+          moved = ev.at;
+          break;
+        }
+      }
+      break;
+    case failover_form::member_leaves:
+      what = "stayed in the active set";
+      for (const auto& ev : hosts_.events()) {
+        if (ev.host != h || ev.bond != std::optional<unsigned>(e.port) || ev.at <= e.after) continue;
+        if (ev.what == host::host_event::kind::failover && ev.vmnic == std::optional<unsigned>(e.from_vmnic)) {
+          moved = ev.at;
+          break;
+        }
+      }
+      if (moved) {
+        pass = *moved <= *e.by;
+        return fmt::format("left at {}", *moved);
+      }
+      break;
+    case failover_form::vm_traffic: {
+      const vm_watch& w = vm_watches_[c.watch];
+      for (const auto& m : w.moves) {
+        if (m.at > e.after && m.from == e.from_vmnic && m.to == e.to_vmnic) {
+          moved = m.at;
+          break;
+        }
+      }
+      if (!moved) {
+        what = w.last ? fmt::format("no such move (last frame left over vmnic{})", *w.last) : "no frame of that VM left the host";
+        if (w.moves_not_kept > 0) what += fmt::format("; {} later moves not kept", w.moves_not_kept);
+      }
+      break;
+    }
+  }
+  pass = moved && *moved <= *e.by;
+  return moved ? fmt::format("moved at {}", *moved) : what;
 }
 
 std::uint64_t world::host_counter(host::host_id h, std::string_view name) const {
   const host_spec& spec = host_specs_.at(h);
   std::uint64_t n = 0;
   const auto vs_sum = [&](std::uint64_t host::vswitch_counters::*field) {
-    for (const auto& v : spec.vswitches) {
-      n += hosts_.vswitch_stats(*hosts_.find_vswitch(h, v.label)).*field;
-    }
+    for (const host::vswitch_id vs : host_vswitches_.at(h)) n += hosts_.vswitch_stats(vs).*field;
   };
   const auto bond_sum = [&](std::uint64_t host::bond_counters::*field) {
     for (const auto& b : spec.bonds) {
@@ -995,6 +1218,17 @@ void world::on_tap(void* ctx, std::uint32_t link, dev::link_side from, sim_time 
   // A BPDU (to the Bridge Group Address 01-80-C2-00-00-00, 802.1D-2004 7.12.3) may change
   // port states when the receiving switch runs it: look right after that event.
   if (t.bpdu_watch && frame.size() >= 6 && wire::mac_address::read(frame.cdata(), 0) == stp_group) w.observe_soon();
+  if (t.vm_watch && from == t.host_side && frame.size() >= 12) {
+    const auto src = wire::mac_address::read(frame.cdata(), 6);
+    for (auto& v : w.vm_watches_) {
+      if (v.host != *t.host || v.mac != src) continue;
+      if (v.last && *v.last != t.vmnic) {
+        if (v.moves.size() < max_vm_moves) v.moves.push_back({at, *v.last, t.vmnic});
+        else ++v.moves_not_kept;
+      }
+      v.last = t.vmnic;
+    }
+  }
   if (w.trace_ != nullptr) {
     const auto b = frame.cdata();
     std::string line = fmt::format("{} deliver {} from {} len {}", at, w.links_.name(link), side_name(from), b.size());
@@ -1088,6 +1322,25 @@ void world::observe_soon() {
   });
 }
 
+void world::observe_after_detection() {
+  // A switch applies a carrier change link_detect_delay after it (net/switch.hpp): its
+  // detection event is scheduled by its carrier event at this time. Look right after it:
+  // from an event at this time (after the carrier events), one sample at now + delay.
+  std::vector<sim_time> delays;
+  for (const auto& [sw, d] : detect_delays_) {
+    if (std::find(delays.begin(), delays.end(), d) == delays.end()) delays.push_back(d);
+  }
+  if (delays.empty()) return;
+  sim_.schedule_at(sim_.now(), [this, delays](kernel::simulator&) {
+    for (const sim_time d : delays) {
+      sim_.schedule_in(d, [this](kernel::simulator&) {
+        sample();
+        arm_deadline_watch();
+      });
+    }
+  });
+}
+
 void world::observe() {
   sample();
   arm_deadline_watch();
@@ -1130,6 +1383,7 @@ bool world::spanning_tree_ok(std::string& reason) const {
 void world::run_until(sim_time end, progress_fn progress, void* ctx) {
   if (progress == nullptr) {
     sim_.run_until(end);
+    if (trace_ != nullptr) trace_host_events();
     return;
   }
   const sim_time start = sim_.now();
@@ -1138,6 +1392,7 @@ void world::run_until(sim_time end, progress_fn progress, void* ctx) {
     sim_.run_until(std::min(end, sim_.now() + step));
     progress(ctx, *this);
   }
+  if (trace_ != nullptr) trace_host_events();
 }
 
 // --- read side ---------------------------------------------------------------------------
@@ -1324,21 +1579,36 @@ std::vector<expectation_result> world::evaluate() const {
               static_cast<std::int64_t>(ping_lost(*endpoints_.find_ping(e.target))));
         break;
       case expectation_kind::bond_failover: {
-        r.text = fmt::format("bond{} on host {} moves from vmnic{} to vmnic{} after {}", e.port, e.target, e.from_vmnic,
-                             e.to_vmnic, e.after);
-        r.bound = fmt::format("in ({}, {}]", e.after, *e.by);
-        const auto h = *hosts_.find_host(e.target);
-        std::optional<sim_time> moved;
-        for (const auto& ev : hosts_.events()) {
-          if (ev.host != h || ev.bond != std::optional<unsigned>(e.port) || ev.at <= e.after) continue;
-          if (ev.what == host::host_event::kind::active_changed && ev.from_vmnic == std::optional<unsigned>(e.from_vmnic) &&
-              ev.to_vmnic == std::optional<unsigned>(e.to_vmnic)) {
-            moved = ev.at;
-            break;
-          }
+        if (e.form == failover_form::member_leaves) {
+          r.text = fmt::format("vmnic{} leaves the active set of bond{} on host {} after {}", e.from_vmnic, e.port,
+                               e.target, e.after);
+        } else if (e.form == failover_form::vm_traffic) {
+          r.text = fmt::format("traffic of VM {} on bond{} of host {} moves from vmnic{} to vmnic{} after {}", e.vm,
+                               e.port, e.target, e.from_vmnic, e.to_vmnic, e.after);
+        } else {
+          r.text = fmt::format("bond{} on host {} moves from vmnic{} to vmnic{} after {}", e.port, e.target, e.from_vmnic,
+                               e.to_vmnic, e.after);
         }
-        r.measured = moved ? fmt::format("moved at {}", *moved) : "no such move";
-        r.pass = moved && *moved <= *e.by;
+        r.bound = fmt::format("in ({}, {}]", e.after, *e.by);
+        r.measured = evaluate_failover(e, c, r.pass);
+        break;
+      }
+      case expectation_kind::tcp_bytes:
+      case expectation_kind::tcp_retransmits: {
+        const auto rep = tcp_->report(*tcp_->find(e.target));
+        if (e.kind == expectation_kind::tcp_bytes) {
+          count(fmt::format("tcp {} bytes delivered", e.target), static_cast<std::int64_t>(rep.app.bytes_delivered));
+        } else {
+          count(fmt::format("tcp {} retransmitted segments", e.target), static_cast<std::int64_t>(rep.app.retransmissions));
+        }
+        break;
+      }
+      case expectation_kind::tcp_max_stall: {
+        const auto rep = tcp_->report(*tcp_->find(e.target));
+        r.text = fmt::format("tcp {} longest stall", e.target);
+        r.measured = rep.app.longest_stall.to_string();
+        r.bound = fmt::format("{} {}", to_string(e.op), sim_time::from_ns(e.value));
+        r.pass = compare(e.op, rep.app.longest_stall.ns(), e.value);
         break;
       }
       case expectation_kind::beacon_state:
@@ -1377,6 +1647,7 @@ std::vector<expectation_result> world::evaluate() const {
 // --- the model -> the world --------------------------------------------------------------
 
 void build(world& w, const scenario_model& m, const std::filesystem::path* pcap_dir) {
+  w.set_settings(m.settings);
   for (const auto& s : m.switches) w.add_switch(s);
   for (const auto& h : m.hubs) w.add_hub(h);
   for (const auto& s : m.stations) w.add_station(s);
@@ -1386,6 +1657,7 @@ void build(world& w, const scenario_model& m, const std::filesystem::path* pcap_
   for (const auto& p : m.probes) w.add_probe(p);
   for (const auto& f : m.flows) w.add_flow(f);
   for (const auto& p : m.pings) w.add_ping(p);
+  for (const auto& t : m.tcp) w.add_tcp(t);
   for (const auto& a : m.timeline) w.schedule(a);
   if (pcap_dir != nullptr) {
     for (const auto& c : m.captures) w.capture(c, *pcap_dir);

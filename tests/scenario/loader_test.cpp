@@ -141,12 +141,13 @@ TEST_CASE("802.1D timer relations are checked") {
   CHECK_FALSE(with_times("4s", "6s", "15s").ok());
 }
 
-TEST_CASE("the version, required keys and unsupported sections are errors") {
+TEST_CASE("the version and required keys are errors") {
   const auto r = load_scenario(R"({"vnetsim": 2, "settings": {}})");
   CHECK(find(r, "/vnetsim") != nullptr);
-  CHECK(find(r, "/settings") != nullptr);
+  CHECK(find(r, "/settings") == nullptr);  // an empty settings section is fine
   CHECK(std::count_if(r.diagnostics.begin(), r.diagnostics.end(),
                       [](const auto& d) { return d.pointer.empty(); }) == 2);  // name, duration
+  CHECK(r.errors() == 3);
 }
 
 TEST_CASE("a loop through switches without spanning tree is a warning, not an error") {
@@ -283,4 +284,234 @@ TEST_CASE("vnic_uplink: read into the model; host, bond, vmnic and vNIC referenc
   REQUIRE(find(r, "/expectations/1") != nullptr);  // "at" is required
   CHECK(find(r, "/expectations/1")->message == "missing required key \"at\"");
   CHECK(r.errors() == 2);
+}
+
+TEST_CASE("settings: host Advanced Settings by their ESX names, checked by the host layer at load") {
+  SUBCASE("read in name order (the JSON object's); integers become the text ESX reads") {
+    const auto r = load_scenario(R"({"vnetsim": 1, "name": "s", "duration": "1s",
+      "settings": { "SwitchFailoverThreshold": 3, "SwitchFailoverBeaconInterval": "500ms",
+                    "Net.TeamPolicyUpDelay": "100" }})");
+    REQUIRE(r.ok());
+    REQUIRE(r.model->settings.size() == 3);
+    CHECK(r.model->settings[0].key == "Net.TeamPolicyUpDelay");
+    CHECK(r.model->settings[0].value == "100");
+    CHECK(r.model->settings[1].value == "500ms");
+    CHECK(r.model->settings[2].key == "SwitchFailoverThreshold");
+    CHECK(r.model->settings[2].value == "3");
+  }
+  SUBCASE("unknown names and bad values are located errors") {
+    const auto r = load_scenario(R"({"vnetsim": 1, "name": "s", "duration": "1s",
+      "settings": { "Net.ZeroSpeedLinkDown": 1,
+                    "SwitchFailoverThreshold": 1,
+                    "SwitchFailoverBeaconEtherType": "0x8100", "SwitchFailoverBeaconVlanID": [1] }})");
+    CHECK(r.errors() == 4);
+    const auto* unknown = find(r, "/settings/Net.ZeroSpeedLinkDown");
+    REQUIRE(unknown != nullptr);
+    CHECK(unknown->line == 2);
+    CHECK(unknown->message.find("unknown advanced setting \"Net.ZeroSpeedLinkDown\"") != std::string::npos);
+    const auto* threshold = find(r, "/settings/SwitchFailoverThreshold");
+    REQUIRE(threshold != nullptr);
+    CHECK(threshold->line == 3);
+    CHECK(threshold->message ==
+          "advanced setting SwitchFailoverThreshold = \"1\": 0 turns beacon monitoring off, 2 or more turns it on [AG2]");
+    CHECK(find(r, "/settings/SwitchFailoverBeaconEtherType") != nullptr);  // a VLAN TPID
+    REQUIRE(find(r, "/settings/SwitchFailoverBeaconVlanID") != nullptr);
+    CHECK(find(r, "/settings/SwitchFailoverBeaconVlanID")->message == "must be a string or an integer");
+  }
+  SUBCASE("a host's own advanced settings are checked the same way") {
+    std::string doc = host_doc("1", "bond0", "esx1:vmnic1");
+    doc.replace(doc.find("\"SwitchFailoverThreshold\": 3"), 28, "\"SwitchFailoverBeaconVlanID\": 4095");
+    const auto r = load_scenario(doc);
+    CHECK(r.errors() == 1);
+    REQUIRE(find(r, "/hosts/0/advanced/SwitchFailoverBeaconVlanID") != nullptr);
+    CHECK(find(r, "/hosts/0/advanced/SwitchFailoverBeaconVlanID")->line == 5);
+  }
+  SUBCASE("a settings section that is not an object") {
+    const auto r = load_scenario(R"({"vnetsim": 1, "name": "s", "duration": "1s", "settings": [1]})");
+    CHECK(r.errors() == 1);
+    CHECK(find(r, "/settings") != nullptr);
+  }
+}
+
+TEST_CASE("tcp: bulk transfers between endpoints, and their expectations") {
+  const std::string base = R"({"vnetsim": 1, "name": "t", "duration": "10s",
+    "switches": [ { "name": "sw1", "ports": 2 } ],
+    "endpoints": [ { "name": "a", "mac": "02:00:00:00:00:01", "ip": "10.0.0.1/24" },
+                   { "name": "b", "mac": "02:00:00:00:00:02", "ip": "10.0.0.2/24" } ],
+    "links": [ { "name": "la", "a": "a", "b": "sw1:0" }, { "name": "lb", "a": "b", "b": "sw1:1" } ],
+    "tcp": [ TCP ],
+    "expectations": [ EXP ]})";
+  const auto doc = [&](std::string tcp, std::string exp) {
+    std::string s = base;
+    s.replace(s.find("TCP"), 3, tcp);
+    s.replace(s.find("EXP"), 3, exp);
+    return s;
+  };
+  SUBCASE("read into the model") {
+    const auto r = load_scenario(doc(
+        R"({ "name": "bulk", "from": "a", "to": "b", "bytes": 1000000, "start": "1s", "stop": "9s", "mss": 536,
+             "server_port": 80, "bin": "10ms" })",
+        R"({ "type": "tcp_bytes", "tcp": "bulk", "op": "==", "value": 1000000 },
+           { "type": "tcp_retransmits", "tcp": "bulk", "op": "<=", "value": 0 },
+           { "type": "tcp_max_stall", "tcp": "bulk", "op": "<", "value": "1s" })"));
+    for (const auto& d : r.diagnostics) MESSAGE(d.pointer << ": " << d.message);
+    REQUIRE(r.ok());
+    REQUIRE(r.model->tcp.size() == 1);
+    const auto& t = r.model->tcp[0];
+    CHECK(t.bytes == 1'000'000);
+    CHECK(t.start == 1_s);
+    CHECK(t.stop == std::optional<sim_time>(9_s));
+    CHECK(t.mss == 536);
+    CHECK(t.server_port == 80);
+    CHECK(t.client_port == 0);
+    CHECK(t.bin == 10_ms);
+    CHECK(r.model->expectations[0].kind == scenario::expectation_kind::tcp_bytes);
+    CHECK(r.model->expectations[2].kind == scenario::expectation_kind::tcp_max_stall);
+    CHECK(r.model->expectations[2].value == (1_s).ns());
+  }
+  SUBCASE("every error is located") {
+    const auto r = load_scenario(doc(
+        R"({ "name": "bulk", "from": "a", "to": "nobody", "bytes": -1, "start": "5s", "stop": "2s", "mss": 9000 },
+           { "name": "bulk", "from": "a", "to": "a", "colour": 1 })",
+        R"({ "type": "tcp_bytes", "tcp": "nope", "op": "==", "value": 1 })"));
+    CHECK(find(r, "/tcp/0/to") != nullptr);
+    CHECK(find(r, "/tcp/0/bytes") != nullptr);
+    CHECK(find(r, "/tcp/0/stop") != nullptr);
+    CHECK(find(r, "/tcp/0/mss") != nullptr);
+    CHECK(find(r, "/tcp/1/colour") != nullptr);
+    CHECK(find(r, "/tcp/1/name") != nullptr);  // duplicate
+    CHECK(find(r, "/tcp/1/to") != nullptr);    // to itself
+    CHECK(find(r, "/expectations/0/tcp") != nullptr);
+    CHECK(r.errors() == 8);
+  }
+}
+
+TEST_CASE("timeline: vm_power, bond member and label changes name things that exist") {
+  std::string doc = host_doc("1", "bond0", "esx1:vmnic1");
+  const std::string set = R"({ "at": "2s", "action": "set_nicteam", "host": "esx1", "key": "nicteam.bond0.home_link", "value": "vmnic1" })";
+  SUBCASE("read into the model") {
+    doc.replace(doc.find(set), set.size(), R"({ "at": "2s", "action": "vm_power", "host": "esx1", "vm": "web", "on": false },
+      { "at": "3s", "action": "bond_remove_member", "host": "esx1", "bond": "bond0", "vmnic": "vmnic1" },
+      { "at": "4s", "action": "bond_add_member", "host": "esx1", "bond": "bond0", "vmnic": "vmnic1" },
+      { "at": "5s", "action": "rename_label", "host": "esx1", "label": "VLAN10", "to": "Web" })");
+    const auto r = load_scenario(doc);
+    for (const auto& d : r.diagnostics) MESSAGE(d.pointer << ": " << d.message);
+    REQUIRE(r.ok());
+    const auto& t = r.model->timeline;
+    REQUIRE(t.size() == 4);
+    CHECK(t[0].kind == scenario::action_kind::vm_power);
+    CHECK(t[0].key == "web");
+    CHECK_FALSE(t[0].on);
+    CHECK(t[1].kind == scenario::action_kind::bond_member);
+    CHECK_FALSE(t[1].on);
+    CHECK(t[1].bond == 0);
+    CHECK(t[1].vmnic == 1);
+    CHECK(t[2].on);
+    CHECK(t[3].kind == scenario::action_kind::rename_label);
+    CHECK(t[3].key == "VLAN10");
+    CHECK(t[3].value == "Web");
+  }
+  SUBCASE("errors") {
+    doc.replace(doc.find(set), set.size(), R"({ "at": "2s", "action": "vm_power", "host": "esx1", "vm": "mail" },
+      { "at": "3s", "action": "bond_remove_member", "host": "esx1", "bond": "bond7", "vmnic": "vmnic9" },
+      { "at": "5s", "action": "rename_label", "host": "esx2", "label": "VLAN10", "to": "a b" })");
+    const auto r = load_scenario(doc);
+    REQUIRE(find(r, "/timeline/0/vm") != nullptr);
+    CHECK(find(r, "/timeline/0/vm")->message == "host \"esx1\" has no VM named \"mail\"");
+    CHECK(find(r, "/timeline/0") != nullptr);  // "on" is required
+    CHECK(find(r, "/timeline/1/bond") != nullptr);
+    CHECK(find(r, "/timeline/1/vmnic") != nullptr);
+    CHECK(find(r, "/timeline/2/host") != nullptr);
+    CHECK(find(r, "/timeline/2/to") != nullptr);
+    CHECK(r.errors() == 6);
+  }
+}
+
+TEST_CASE("bond_failover: the standby, member and VM forms") {
+  std::string doc = host_doc("1", "bond0", "esx1:vmnic1");
+  const std::string exp = R"({ "type": "bond_failover", "host": "esx1", "bond": "bond0", "from": "vmnic0", "to": "vmnic1", "by": "3s" })";
+  const auto with = [&](std::string e) {
+    std::string s = doc;
+    s.replace(s.find(exp), exp.size(), e);
+    return load_scenario(s);
+  };
+  SUBCASE("member: vmnic0 leaves the active set") {
+    const auto r = with(R"({ "type": "bond_failover", "host": "esx1", "bond": "bond0", "member": "vmnic0", "after": "1s", "by": "3s" })");
+    REQUIRE(r.ok());
+    CHECK(r.model->expectations[0].form == scenario::failover_form::member_leaves);
+    CHECK(r.model->expectations[0].from_vmnic == 0);
+    CHECK(r.model->expectations[0].after == 1_s);
+  }
+  SUBCASE("vm: the VM's frames move from vmnic1 to vmnic0") {
+    const auto r = with(R"({ "type": "bond_failover", "host": "esx1", "bond": "bond0", "vm": "web", "from": "vmnic1", "to": "vmnic0", "by": "3s" })");
+    REQUIRE(r.ok());
+    CHECK(r.model->expectations[0].form == scenario::failover_form::vm_traffic);
+    CHECK(r.model->expectations[0].vm == "web");
+    CHECK(r.model->expectations[0].from_vmnic == 1);
+    CHECK(r.model->expectations[0].to_vmnic == 0);
+  }
+  SUBCASE("errors") {
+    auto r = with(R"({ "type": "bond_failover", "host": "esx1", "bond": "bond0", "member": "vmnic0", "to": "vmnic1", "by": "3s" })");
+    CHECK(r.errors() == 1);
+    CHECK(find(r, "/expectations/0/to") != nullptr);
+    r = with(R"({ "type": "bond_failover", "host": "esx1", "bond": "bond0", "by": "3s" })");
+    CHECK(r.errors() == 2);  // from, to
+    r = with(R"({ "type": "bond_failover", "host": "esx1", "bond": "bond0", "vm": "db", "from": "vmnic0", "to": "vmnic0", "by": "3s" })");
+    CHECK(find(r, "/expectations/0/vm") != nullptr);  // db is not a VM of esx1
+    CHECK(find(r, "/expectations/0/to") != nullptr);  // to == from
+    CHECK(r.errors() == 2);
+    r = with(R"({ "type": "bond_failover", "host": "esx1", "bond": "bond0", "member": "vmnic3", "by": "3s" })");
+    CHECK(find(r, "/expectations/0/member") != nullptr);
+  }
+}
+
+TEST_CASE("a beaconing bond whose members reach different broadcast domains is a warning") {
+  const std::string base = R"({"vnetsim": 1, "name": "b", "duration": "10s",
+    "switches": [ { "name": "sw1", "ports": 4, "port_config": [ PORTS ] }, { "name": "sw2", "ports": 4 } ],
+    "hosts": [ { "name": "esx1", "advanced": { "SwitchFailoverThreshold": THRESHOLD },
+      "vmnics": [ { "mac": "00:50:56:00:01:00" }, { "mac": "00:50:56:00:01:01" } ],
+      "bonds": [ { "number": 0, "members": [0, 1] } ],
+      "vswitches": [ { "label": "Network0", "binding": "bond0" } ] } ],
+    "links": [ { "name": "u0", "a": "esx1:vmnic0", "b": "sw1:0" }, { "name": "u1", "a": "esx1:vmnic1", "b": "U1" } EXTRA ]})";
+  const auto doc = [&](std::string ports, std::string threshold, std::string u1, std::string extra) {
+    std::string s = base;
+    s.replace(s.find("PORTS"), 5, ports);
+    s.replace(s.find("THRESHOLD"), 9, threshold);
+    s.replace(s.find("U1"), 2, u1);
+    s.replace(s.find("EXTRA"), 5, extra);
+    return load_scenario(s);
+  };
+  const std::string access10 = R"({ "port": 0, "vlan": 10 })";
+  SUBCASE("two switches that are not joined") {
+    const auto r = doc(access10, "3", "sw2:0", "");
+    REQUIRE(r.ok());
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].level == scenario::severity::warning);
+    CHECK(r.diagnostics[0].pointer == "/hosts/0/bonds/0");
+    CHECK(r.diagnostics[0].line == 5);
+    CHECK(r.diagnostics[0].message.find("bond0 of host \"esx1\" runs beacon probing but its members reach different "
+                                        "broadcast domains of VLAN 10") == 0);
+  }
+  SUBCASE("joined by a trunk: one domain, no warning") {
+    const auto r = doc(access10, "3", "sw2:0", R"(, { "name": "t", "a": "sw1:3", "b": "sw2:3" })");
+    REQUIRE(r.ok());
+    // sw2's ports are access ports of VLAN 1: VLAN 10 does not cross; make sw1:3 a trunk and sw2 too.
+    CHECK(r.diagnostics.size() == 1);
+    const auto r2 = doc(R"({ "port": 0, "vlan": 1 })", "3", "sw2:0", R"(, { "name": "t", "a": "sw1:3", "b": "sw2:3" })");
+    REQUIRE(r2.ok());
+    CHECK(r2.diagnostics.empty());
+  }
+  SUBCASE("one switch, the members' ports in different VLANs") {
+    const auto r = doc(access10, "3", "sw1:1", "");
+    REQUIRE(r.ok());
+    CHECK(r.diagnostics.size() == 1);
+    const auto same = doc(R"({ "port": 0, "vlan": 10 }, { "port": 1, "vlan": 10 })", "3", "sw1:1", "");
+    REQUIRE(same.ok());
+    CHECK(same.diagnostics.empty());
+  }
+  SUBCASE("no beacon probing (threshold 0): no warning") {
+    const auto r = doc(access10, "0", "sw2:0", "");
+    REQUIRE(r.ok());
+    CHECK(r.diagnostics.empty());
+  }
 }

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -412,14 +414,16 @@ TEST_CASE("builder: host errors name the JSON pointer; a bad scheduled change is
 }
 
 TEST_CASE("build: a host_error from a loaded file names the JSON pointer of the object") {
-  // The loader leaves setting values to the host layer; the build reports where they came from.
+  // The loader leaves nicteam values to the host layer (Advanced Settings it checks itself,
+  // loader_test.cpp); the build reports where they came from.
   const auto r = scenario::load_scenario(R"({"vnetsim": 1, "name": "t", "duration": "1s",
     "hosts": [ { "name": "esx1", "vswitches": [ { "label": "I", "binding": "vmnet_0" } ] },
-               { "name": "esx2", "advanced": { "SwitchFailoverThreshold": "1" } } ] })");
+               { "name": "esx2", "vmnics": [ { "mac": "00:50:56:00:01:00" } ],
+                 "bonds": [ { "number": 0, "members": [0], "nicteam": { "load_balance_mode": "round-robin" } } ] } ] })");
   REQUIRE(r.ok());
   scenario::world w;
   CHECK_THROWS_WITH_AS(scenario::build(w, *r.model),
-                       doctest::Contains("/hosts/1/advanced/SwitchFailoverThreshold: host \"esx2\": "),
+                       doctest::Contains("/hosts/1/bonds/0/nicteam/load_balance_mode: host \"esx2\": "),
                        scenario::scenario_error);
 }
 
@@ -460,4 +464,231 @@ TEST_CASE("build: a guest's VLAN tag reaches the virtual switch: VGT passes it, 
   CHECK(w.hosts().vnic_stats(1).tx_dropped == w.hosts().vnic_stats(1).tx_frames);
   // e20 never heard of t; the trunk carried only g's frames (the ARP request and 10 datagrams) out of the host.
   CHECK(w.links().stats(0, dev::link_side::a).out_frames == 11);
+}
+
+namespace {
+
+/// esx1 (bond0 = vmnic0 (+ VMNIC0 keys) and vmnic1, nicteam NICTEAM: out-mac when empty) and
+/// endpoint db on sw1; VM web sends a 100 packet/s UDP flow to db from 1 s to 9 s. SETTINGS, TIMELINE, TCP, EXPECT fill in.
+constexpr std::string_view esx_doc = R"({"vnetsim": 1, "name": "e", "duration": "10s",
+  "settings": { SETTINGS },
+  "switches": [ { "name": "sw1", "ports": 4 } ],
+  "endpoints": [ { "name": "db", "mac": "02:00:00:00:00:02", "ip": "10.0.0.2/24" } ],
+  "hosts": [ { "name": "esx1",
+    "vmnics": [ { "mac": "00:50:56:00:01:00" VMNIC0 }, { "mac": "00:50:56:00:01:01" } ],
+    "bonds": [ { "number": 0, "members": [0, 1], "nicteam": { NICTEAM } } ],
+    "vswitches": [ { "label": "Network0", "binding": "bond0" } ],
+    "vms": [ { "name": "web", "vnics": [ { "network": "Network0", "mac": "00:50:56:00:02:01", "ip": "10.0.0.1/24" } ] } ] } ],
+  "links": [ { "name": "u0", "a": "esx1:vmnic0", "b": "sw1:0", "delay": "1us" },
+             { "name": "u1", "a": "esx1:vmnic1", "b": "sw1:1", "delay": "1us" },
+             { "name": "d", "a": "db", "b": "sw1:2", "delay": "1us" } ],
+  "flows": [ { "name": "web-db", "from": "web", "to": "db", "pps": 100, "start": "1s", "stop": "9s" } ],
+  "tcp": [ TCP ],
+  "timeline": [ TIMELINE ],
+  "expectations": [ EXPECT ]
+})";
+
+/// esx_doc with its placeholders filled (those not given: empty).
+scenario::scenario_model esx_model(std::initializer_list<std::pair<std::string_view, std::string>> parts) {
+  std::string s(esx_doc);
+  for (std::string_view key : {"SETTINGS", "NICTEAM", "TCP", "TIMELINE", "EXPECT", "VMNIC0"}) {
+    std::string value;
+    for (const auto& [k, v] : parts) {
+      if (k == key) value = v;
+    }
+    s.replace(s.find(key), key.size(), value);
+  }
+  auto r = scenario::load_scenario(s);
+  for (const auto& d : r.diagnostics) MESSAGE(d.pointer << ": " << d.message);
+  REQUIRE(r.ok());
+  return *r.model;
+}
+
+bool has_entry(const scenario::world& w, std::string_view what, sim_time at, std::string_view detail_part = {}) {
+  for (const auto& t : w.timeline()) {
+    if (t.what == what && t.at == at && t.detail.find(detail_part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("settings: applied to every host before its own advanced settings") {
+  auto m = esx_model({{"SETTINGS", R"("SwitchFailoverThreshold": 3, "SwitchFailoverBeaconInterval": "500ms")"}});
+  m.hosts[0].advanced.push_back({"SwitchFailoverBeaconInterval", "2"});  // the host's own wins
+  scenario::world w;
+  scenario::build(w, m);
+  CHECK(w.hosts().advanced(0).threshold == 3);
+  CHECK(w.hosts().advanced(0).beacon_interval == 2_s);
+  CHECK(w.hosts().beacon_monitor(0, 0) != nullptr);  // threshold 3 turns beacon monitoring on
+  // Given after a host exists, settings apply to it too; a bad one names /settings/<key>.
+  CHECK_THROWS_WITH_AS(w.set_settings({{"SwitchFailoverThreshold", "1"}}),
+                       doctest::Contains("/settings/SwitchFailoverThreshold: host \"esx1\""), scenario::scenario_error);
+  w.set_settings({{"SwitchFailoverThreshold", "0"}});
+  CHECK(w.hosts().advanced(0).threshold == 0);
+}
+
+TEST_CASE("timeline: vm_power disconnects the VM's vNIC; binding changes wait for it") {
+  const auto m = esx_model({{"TIMELINE", R"(
+      { "at": "2s", "action": "bond_remove_member", "host": "esx1", "bond": "bond0", "vmnic": "vmnic1" },
+      { "at": "3s", "action": "vm_power", "host": "esx1", "vm": "web", "on": false },
+      { "at": "3500ms", "action": "rename_label", "host": "esx1", "label": "Network0", "to": "Web" },
+      { "at": "4s", "action": "bond_remove_member", "host": "esx1", "bond": "bond0", "vmnic": "vmnic1" },
+      { "at": "5s", "action": "vm_power", "host": "esx1", "vm": "web", "on": true })"},
+                            {"EXPECT", R"({ "type": "flow_max_gap", "flow": "web-db", "op": "<=", "value": "2010ms" },
+      { "type": "host_counter", "host": "esx1", "counter": "uplink_tx", "op": ">=", "value": 1 })"}});
+  scenario::world w;
+  scenario::build(w, m);
+  w.run_until(10_s);
+  // A running VM uses the bond's vswitch: the 2 s change is rejected [AG2][SEED].
+  CHECK(has_entry(w, "rejected", 2_s, "host esx1 bond0 remove member vmnic1 rejected: "));
+  CHECK(has_entry(w, "vm_power", 3_s, "host esx1 VM web power off"));
+  CHECK(has_entry(w, "rename_label", 3500_ms, "host esx1 label Network0 renamed Web"));
+  CHECK(has_entry(w, "bond_member", 4_s, "host esx1 bond0 remove member vmnic1"));
+  CHECK(has_entry(w, "vm_power", 5_s));
+  CHECK(w.hosts().bond_vmnics(0, 0) == std::vector<unsigned>{0});
+  CHECK(w.hosts().vswitch_label(w.host_vswitches(0)[0]) == "Web");
+  // Off from 3 s to 5 s: the datagrams of 3.00 s .. 4.99 s are dropped at the vNIC.
+  const auto& fs = w.endpoints().flow_stats(*w.endpoints().find_flow("web-db"));
+  CHECK(fs.sent == 800);
+  CHECK(fs.delivered == 600);
+  CHECK(fs.longest_gap == 2010_ms);  // 2.99 s -> 5.00 s
+  const auto r = w.evaluate();
+  CHECK(r[0].pass);
+  CHECK(r[1].pass);
+  // The report names the vswitch by its label now.
+  const auto json = report::json_report(w, {"e", "0", 1, 10_s}, r);
+  CHECK(json.find("\"label\": \"Web\"") != std::string::npos);
+}
+
+TEST_CASE("bond_failover: a member leaves the active set of an out-mac bond; a VM's frames move") {
+  // out-mac (no home_link): both members carry traffic; web's MAC hashes to one of them.
+  const auto probe = esx_model({{"NICTEAM", R"("load_balance_mode": "out-mac")"},
+                                {"EXPECT", R"({ "type": "frames_lost", "op": ">=", "value": 0 })"}});
+  unsigned used = 0;
+  {
+    scenario::world w;
+    scenario::build(w, probe);
+    w.run_until(2_s);
+    used = w.links().stats(*w.links().find("u1"), dev::link_side::a).out_frames >
+                   w.links().stats(*w.links().find("u0"), dev::link_side::a).out_frames
+               ? 1
+               : 0;
+  }
+  const unsigned other = 1 - used;
+  const auto m = esx_model({{"NICTEAM", R"("load_balance_mode": "out-mac")"},
+                            {"TIMELINE", fmt::format(R"({{ "at": "3s", "action": "link_down", "link": "u{}" }})", used)},
+                            {"EXPECT", fmt::format(R"({{ "name": "leaves", "type": "bond_failover", "host": "esx1", "bond": "bond0",
+                                 "member": "vmnic{0}", "after": "2s", "by": "3s" }},
+                              {{ "name": "moves", "type": "bond_failover", "host": "esx1", "bond": "bond0", "vm": "web",
+                                 "from": "vmnic{0}", "to": "vmnic{1}", "after": "2s", "by": "3011ms" }},
+                              {{ "name": "other_stays", "type": "bond_failover", "host": "esx1", "bond": "bond0",
+                                 "member": "vmnic{1}", "after": "2s", "by": "9s" }})",
+                                        used, other)}});
+  scenario::world w;
+  scenario::build(w, m);
+  w.run_until(10_s);
+  const auto r = w.evaluate();
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].pass);
+  CHECK(r[0].measured == "left at 3s");  // detect_down 0: at the carrier loss
+  CHECK(r[0].bound == "in (2s, 3s]");
+  CHECK(r[0].text == fmt::format("vmnic{} leaves the active set of bond0 on host esx1 after 2s", used));
+  CHECK(r[1].pass);
+  // The datagram of 3.00 s is refused (no carrier); the one of 3.01 s leaves over the other
+  // vmnic (the time is its delivery at sw1, the far end of the link).
+  CHECK(r[1].measured.starts_with("moved at 3.01"));
+  CHECK_FALSE(r[2].pass);
+  CHECK(r[2].measured == "stayed in the active set");
+}
+
+TEST_CASE("tcp: a bulk transfer from a VM, with the failover in its report") {
+  const auto m = esx_model({{"NICTEAM", R"("home_link": "vmnic0")"},
+                            {"TCP", R"({ "name": "bulk", "from": "web", "to": "db", "bytes": 100000000, "start": "1s" })"},
+                            {"TIMELINE", R"({ "at": "1300ms", "action": "link_down", "link": "u0" })"},
+                            {"EXPECT", R"({ "type": "tcp_bytes", "tcp": "bulk", "op": "==", "value": 100000000 },
+                               { "type": "tcp_retransmits", "tcp": "bulk", "op": ">=", "value": 1 },
+                               { "type": "tcp_max_stall", "tcp": "bulk", "op": "<=", "value": "1500ms" })"},
+                            {"VMNIC0", R"(, "detect_down": "100ms")"}});
+  scenario::world w;
+  scenario::build(w, m);
+  w.run_until(10_s);
+  REQUIRE(w.tcp() != nullptr);
+  const auto rep = w.tcp()->report(0);
+  CHECK(rep.app.complete);
+  CHECK(rep.app.bytes_delivered == 100'000'000);
+  const auto r = w.evaluate();
+  CHECK(r[0].pass);
+  CHECK(r[1].pass);  // segments sent on vmnic0 before it notices the cut (100 ms) are lost
+  // The stall: the 100 ms until vmnic0 reports link down, then the retransmission timer
+  // (RTO at least 1 s, RFC 6298 2.4) runs out: the model's exact value.
+  CHECK(r[2].pass);
+  CHECK(r[2].measured == "1.200039952s");
+  CHECK(w.tcp_goodput_bps(0) > 100'000'000);  // a 1 Gbit/s path
+  const auto json = report::json_report(w, {"e", "0", 1, 10_s}, r);
+  CHECK(json.find("\"tcp\": [") != std::string::npos);
+  CHECK(json.find("\"tcpRetransSegs\"") != std::string::npos);
+  const auto text = report::human_summary(w, {"e", "0", 1, 10_s}, r);
+  CHECK(text.find("TCP bulk transfers") != std::string::npos);
+}
+
+TEST_CASE("tcp: stop ends a transfer of no fixed size") {
+  const auto m = esx_model({{"TCP", R"({ "name": "bulk", "from": "db", "to": "web", "start": "1s", "stop": "2s" })"},
+                            {"EXPECT", R"({ "type": "tcp_bytes", "tcp": "bulk", "op": ">", "value": 0 })"}});
+  scenario::world w;
+  scenario::build(w, m);
+  w.run_until(2_s);
+  const std::uint64_t at_stop = w.tcp()->report(0).app.bytes_delivered;
+  w.run_until(10_s);
+  CHECK(has_entry(w, "stop", 2_s, "tcp bulk: the client stops writing"));
+  const auto rep = w.tcp()->report(0);
+  CHECK(rep.app.complete);
+  CHECK(rep.app.bytes_delivered > at_stop);       // what was written is still delivered
+  CHECK(rep.app.bytes_delivered < at_stop + 2'000'000);  // within a send buffer of the stop
+}
+
+TEST_CASE("trace: host events go to the live trace") {
+  const auto m = esx_model({{"TIMELINE", R"({ "at": "3s", "action": "link_down", "link": "u0" })"},
+                            {"EXPECT", R"({ "type": "frames_lost", "op": ">=", "value": 0 })"}});
+  const auto path = std::filesystem::path(VNETSIM_TEST_TMPDIR) / "host_trace.txt";
+  std::FILE* f = std::fopen(path.string().c_str(), "wb");
+  REQUIRE(f != nullptr);
+  {
+    scenario::world w;
+    w.set_trace(f);
+    scenario::build(w, m);
+    w.run_until(4_s);
+  }
+  std::fclose(f);
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // An out-mac bond here (no home_link): a member failover, no active_changed.
+  const auto action = text.find("\n3s timeline link u0 carrier down\n");
+  const auto member = text.find("\n3s host member_state esx1 bond0 vmnic0: UP=>LINK_DOWN\n");
+  const auto failover = text.find("\n3s host failover esx1 bond0: failover from vmnic0\n");
+  REQUIRE(action != std::string::npos);
+  CHECK(member == action + 33);  // written in the order they happened
+  CHECK(failover > member);
+  CHECK(text.starts_with("0s host config esx1 bond0: config bond0 = 2 vmnics\n"));
+}
+
+TEST_CASE("port states: a change after a switch's carrier-detection delay is seen at its exact time") {
+  // The 802.1D triangle of stp_root_port_failover.json, sw3 detecting carrier changes 3.5 ms
+  // late, and a fallback watch of 1 s that would see the change up to 1 s late.
+  std::ifstream in(std::filesystem::path(VNETSIM_SOURCE_DIR) / "scenarios" / "stp_root_port_failover.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto loaded = scenario::load_scenario(text);
+  REQUIRE(loaded.ok());
+  auto m = *loaded.model;
+  m.observe_interval = 1_s;
+  m.switches[2].cfg.link_detect_delay = 3500_us;
+  scenario::world w(m.seed, m.observe_interval);
+  scenario::build(w, m);
+  w.run_until(41_s);
+  std::vector<std::string> sw3;
+  for (const auto& t : w.timeline()) {
+    if (t.source == "stp" && t.at >= 40_s && t.detail.starts_with("sw3 port 0:")) sw3.push_back(fmt::format("{} {}", t.at, t.detail));
+  }
+  REQUIRE_FALSE(sw3.empty());
+  CHECK(sw3[0] == "40.0035s sw3 port 0: forwarding=>disabled");
 }

@@ -125,6 +125,21 @@ struct flow_spec {
   sim_time stop = sim_time::from_s(10);
 };
 
+/// A TCP bulk transfer between two endpoints (tcp::tcp_set): the client `from` opens to the
+/// server `to` at `start` and writes `bytes` (0: until `stop`) as fast as TCP allows.
+struct tcp_spec {
+  std::string name;
+  std::string from, to;
+  std::uint64_t bytes = 0;  ///< 0: send until `stop`
+  sim_time start = sim_time::from_s(1);
+  /// The client stops writing here (what is written is still delivered); nullopt: never.
+  std::optional<sim_time> stop;
+  std::uint16_t client_port = 0;  ///< 0: tcp::first_dynamic_port + session id
+  std::uint16_t server_port = 0;  ///< 0: tcp::default_server_port
+  std::uint16_t mss = 1460;       ///< 1500 MTU - 20 IPv4 - 20 TCP (RFC 9293 3.7.1)
+  sim_time bin = sim_time::from_ms(100);  ///< goodput bin of the report
+};
+
 /// An ICMP echo series between two endpoints.
 struct ping_spec {
   std::string name;
@@ -179,6 +194,9 @@ enum class action_kind : std::uint8_t {
   set_advanced,              ///< host `target`: set_advanced(`key`, `value`)
   set_nicteam,               ///< host `target`: set_nicteam(`key`, `value`)
   console,                   ///< host `target`'s service console runs the command line `value`
+  vm_power,                  ///< host `target`: VM `key` powered on (`on`) or off
+  bond_member,               ///< host `target`: vmnic `vmnic` joins (`on`) or leaves bond `bond`
+  rename_label,              ///< host `target`: vswitch / port group label `key` becomes `value`
 };
 std::string_view to_string(action_kind k) noexcept;
 
@@ -195,7 +213,8 @@ struct action_spec {
   sim_time delay;
   std::uint16_t ether_type = 0;
   net::port_config port_cfg;
-  std::string key, value;  ///< set_advanced / set_nicteam
+  std::string key, value;  ///< set_advanced / set_nicteam; vm_power: key = VM; rename_label
+  unsigned bond = 0, vmnic = 0;  ///< bond_member
 };
 
 /// A pcap capture of one link (both directions, one file).
@@ -222,8 +241,8 @@ enum class expectation_kind : std::uint8_t {
   flow_duplicates,  ///< UDP flow duplicates <op> value
   flow_max_gap,   ///< UDP flow longest gap between deliveries <op> duration
   ping_loss,      ///< ping probes without a reply in time <op> value
-  bond_failover,  ///< host `target` bond `port`: traffic moves from vmnic `from_vmnic` to
-                  ///< `to_vmnic` at a time in [after, by] (host events failover/active_changed)
+  bond_failover,  ///< host `target` bond `port`: a change of `form` (failover_form) at a time
+                  ///< in (after, by]
   beacon_state,   ///< host `target` bond `port` member vmnic `from_vmnic` beacon state `state` at `at`
   host_counter,   ///< host `target`: counter `counter` summed over its vswitches/bonds <op> value
   management,     ///< host `target`'s Management Interface: `mode` "at" (state `state` at `at`),
@@ -231,8 +250,18 @@ enum class expectation_kind : std::uint8_t {
                   ///< (after, by], for reason `state` when given)
   console_ping_loss,  ///< console ping `target`: probes without a reply <op> value
   vnic_uplink,    ///< host `target` bond `port`: the member carrying vNIC `vnic`'s frames at `at` is vmnic `to_vmnic`
+  tcp_bytes,      ///< TCP session `target`: bytes delivered to the server <op> value
+  tcp_retransmits,  ///< TCP session `target`: the client's tcpRetransSegs <op> value
+  tcp_max_stall,  ///< TCP session `target`: longest stall <op> duration (ns)
 };
 std::string_view to_string(expectation_kind k) noexcept;
+
+/// What a bond_failover expectation watches.
+enum class failover_form : std::uint8_t {
+  active_changed,  ///< standby bond: the active vmnic changes `from_vmnic` -> `to_vmnic`
+  member_leaves,   ///< any bond: member `from_vmnic` leaves the active (healthy) set (host event failover)
+  vm_traffic,      ///< frames from VM endpoint `vm` leave over `to_vmnic` after leaving over `from_vmnic`
+};
 
 struct expectation_spec {
   std::string name;
@@ -259,6 +288,8 @@ struct expectation_spec {
   std::string mode;
   /// vnic_uplink: the vNIC by its endpoint name (a VM's name for its first vNIC).
   std::string vnic;
+  failover_form form = failover_form::active_changed;
+  std::string vm;  ///< bond_failover vm_traffic: the VM's endpoint name (a vNIC)
 };
 
 /// A whole scenario.
@@ -279,6 +310,10 @@ struct scenario_model {
   std::vector<probe_spec> probes;
   std::vector<flow_spec> flows;
   std::vector<ping_spec> pings;
+  std::vector<tcp_spec> tcp;
+  /// The `settings` section: host Advanced Settings applied to every host before its own
+  /// `advanced` (which wins), in name order (a JSON object's members have no order).
+  std::vector<setting> settings;
   std::vector<action_spec> timeline;
   std::vector<capture_spec> captures;
   std::vector<expectation_spec> expectations;

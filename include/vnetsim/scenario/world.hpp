@@ -19,9 +19,10 @@
 /// the world looks at every STP/RSTP port's state where a transition can happen: right after
 /// each engine deadline (the earliest next_deadline() of all engines), right after each BPDU
 /// delivered to a switch that runs one (a link tap), right after each timeline action, and
-/// every `observe_interval` (default 1 ms) as a fallback for what these miss (a switch's own
-/// carrier-detection delay). Transitions are logged at the time they were seen: exact for
-/// timer, BPDU and action driven changes, otherwise later by at most the interval.
+/// right after each switch's own carrier-detection delay has run out after an action (its
+/// link_detect_delay), and every `observe_interval` (default 1 ms) as a fallback for what
+/// these miss. Transitions are logged at the time they were seen: exact for timer, BPDU,
+/// action and carrier-detection driven changes, otherwise later by at most the interval.
 /// "state at t" expectations read the engine at t exactly.
 
 /// Hosts: a host::host_set owned by the world; a VM's vNIC delivers through one event kind
@@ -32,6 +33,18 @@
 /// run commands, its boots, commands and Management Interface changes are "console"
 /// timeline entries.
 ///
+/// Settings (the scenario's `settings` section): host Advanced Settings given once for
+/// every host; set_settings() applies them to the hosts built so far and to each host
+/// add_host() builds later, before the host's own `advanced` (which wins).
+///
+/// TCP: a tcp::tcp_set (created with the first session) runs bulk transfers between
+/// endpoints; a session's `stop` is an event that stops the client's writing.
+///
+/// Trace (set_trace): frame deliveries, timeline actions, spanning tree port state
+/// transitions, and host events (failover, failback, member and beacon states, config),
+/// each host event written before the next trace line after it happened (same time or
+/// later: host events have no hook of their own), the rest at the end of run_until().
+///
 /// Errors in building (unknown names, a port that already has a link, a bad configuration
 /// from a lower layer) throw scenario::scenario_error naming the thing and the rule.
 
@@ -40,6 +53,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +68,7 @@
 #include "vnetsim/net/switch.hpp"
 #include "vnetsim/scenario/model.hpp"
 #include "vnetsim/traffic/endpoint.hpp"
+#include "vnetsim/traffic/tcp_set.hpp"
 
 namespace vnetsim::report {
 class pcap_writer;
@@ -160,6 +175,12 @@ class world {
   host::host_id add_host(const host_spec& h);
   traffic::flow_id add_flow(const flow_spec& f);
   traffic::ping_id add_ping(const ping_spec& p);
+  /// A TCP bulk transfer (tcp::tcp_set::add_tcp_bulk) between two endpoints; its `stop`
+  /// (if any) is scheduled here.
+  tcp::session_id add_tcp(const tcp_spec& t);
+  /// Host Advanced Settings for every host (see the file comment). A host_error becomes a
+  /// scenario_error naming "/settings/<key>".
+  void set_settings(const std::vector<setting>& settings);
   /// A link between two ends (see port_ref); both ends get attached.
   dev::link_id add_link(const link_spec& l);
   probe_id add_probe(const probe_spec& p);
@@ -199,6 +220,15 @@ class world {
   const host_spec& host_config(host::host_id h) const { return host_specs_.at(h); }
   traffic::endpoint_set& endpoints() noexcept { return endpoints_; }
   const traffic::endpoint_set& endpoints() const noexcept { return endpoints_; }
+  /// The TCP sessions (nullptr: none added).
+  const tcp::tcp_set* tcp() const noexcept { return tcp_.get(); }
+  /// The spec of TCP session s (in order of add_tcp).
+  const tcp_spec& tcp_config(tcp::session_id s) const { return tcp_specs_.at(s); }
+  /// Mean goodput of session s in bit/s: bytes delivered over the time from its start to its
+  /// completion (or now).
+  std::uint64_t tcp_goodput_bps(tcp::session_id s) const;
+  /// The vswitches of host h in order of creation (labels may change: rename_label).
+  std::span<const host::vswitch_id> host_vswitches(host::host_id h) const { return host_vswitches_.at(h); }
   /// Probes of a ping series that got no reply in time (timed out or not sent).
   std::uint64_t ping_lost(traffic::ping_id p) const;
   net::switch_set& switches() noexcept { return switches_; }
@@ -253,7 +283,26 @@ class world {
     dev::link_id link = 0;
     report::pcap_writer* pcap = nullptr;
     bool bpdu_watch = false;  // an end runs STP/RSTP: observe port states after BPDUs
+    // A host's vmnic link: which host, vmnic and side; vm_watch: record VMs' uplinks.
+    std::optional<host::host_id> host;
+    unsigned vmnic = 0;
+    dev::link_side host_side = dev::link_side::a;
+    bool vm_watch = false;
   };
+  /// Which vmnic a VM's frames leave over, and when that changes (bond_failover vm form).
+  struct vm_move {
+    sim_time at;  ///< delivery of the first frame over the new vmnic at the link's far end
+    unsigned from = 0, to = 0;
+  };
+  struct vm_watch {
+    wire::mac_address mac;
+    host::host_id host = 0;
+    std::optional<unsigned> last;
+    std::vector<vm_move> moves;  // reserved: no allocation per frame; capped
+    std::uint64_t moves_not_kept = 0;
+  };
+  /// Moves kept per watched VM (the rest are counted).
+  static constexpr std::size_t max_vm_moves = 256;
   struct watched_port {
     net::switch_id sw;
     net::port_no port;
@@ -264,6 +313,7 @@ class world {
     std::string measured;  // filled at `at`
     bool done = false;
     bool pass = false;
+    std::size_t watch = 0;  // bond_failover vm form: index in vm_watches_
   };
   enum class device_kind : std::uint8_t { switch_, hub, station, endpoint, host, vm_endpoint };
   struct device {
@@ -282,6 +332,8 @@ class world {
   void observe();
   void sample();
   void observe_soon();
+  /// After an action: one look at each STP/RSTP switch's carrier-detection delay later.
+  void observe_after_detection();
   void arm_deadline_watch();
   void on_deadline_watch();
   std::optional<sim_time> next_engine_deadline() const;
@@ -304,6 +356,13 @@ class world {
   dev::link_id link_named(std::string_view name) const;
   bool spanning_tree_ok(std::string& reason) const;
   void trace_line(std::string_view line);
+  void trace_write(std::string_view line);
+  /// Writes the host events logged since the last call to the trace.
+  void trace_host_events();
+  void run_host_action(const action_spec& a, std::string& detail);
+  /// Starts recording which vmnic the frames of e.vm leave over; returns the watch index.
+  std::size_t watch_vm(const expectation_spec& e);
+  std::string evaluate_failover(const expectation_spec& e, const pending_check& c, bool& pass) const;
 
   kernel::simulator sim_;
   kernel::rng_streams streams_;
@@ -317,6 +376,12 @@ class world {
   std::vector<dev::nic_id> endpoint_nic_;  // endpoint id -> its NIC
   std::vector<traffic::endpoint_id> vnic_endpoint_;  // vNIC id -> its guest endpoint
   std::vector<host_spec> host_specs_;                 // by host id
+  std::vector<std::vector<host::vswitch_id>> host_vswitches_;  // by host id
+  std::vector<setting> settings_;
+  std::unique_ptr<tcp::tcp_set> tcp_;
+  std::vector<tcp_spec> tcp_specs_;
+  std::vector<vm_watch> vm_watches_;
+  std::size_t traced_host_events_ = 0;
   kernel::event_kind vnic_kind_ = 0;
   kernel::event_kind station_kind_ = 0;
   kernel::event_kind hub_kind_ = 0;
@@ -338,6 +403,7 @@ class world {
   std::vector<expectation_spec> expectations_;
   std::vector<pending_check> checks_;
   std::vector<watched_port> watched_;
+  std::vector<std::pair<net::switch_id, sim_time>> detect_delays_;  // STP/RSTP switches with a delay
   std::vector<timeline_entry> log_;  // actions and sampled state changes
   std::vector<std::unique_ptr<report::pcap_writer>> pcaps_;
   std::vector<std::unique_ptr<tap>> taps_;  // per link, stable addresses
