@@ -324,9 +324,6 @@ class team_sink final : public bond::sink, public beacon::sink {
   std::uint32_t t_;
 };
 
-/// A sink that records nothing (policy rebuilds: the changes are logged by the caller).
-class quiet_sink final : public bond::sink {};
-
 // ---------------------------------------------------------------------------------------
 // Set-up
 
@@ -568,17 +565,32 @@ void host_set::rebuild(std::uint32_t t, bool monitor_too, std::string_view /*why
   const std::string where = tr.bond_number ? fmt::format("host \"{}\": bond{}", hr.name, *tr.bond_number)
                                            : fmt::format("host \"{}\"", hr.name);
   bond::config c;
-  std::vector<bond::capabilities> caps;
-  for (std::uint32_t v : tr.members) {
-    vmnic_rec& r = *vmnics_[v];
+  // Beacon verdicts carry over when the monitor does (a new monitor starts all ok).
+  const bool keep_verdicts = !monitor_too && tr.monitor && tr.monitor->enabled();
+  for (std::size_t i = 0; i < tr.members.size(); ++i) {
+    vmnic_rec& r = *vmnics_[tr.members[i]];
     if (tr.started && !r.delay_pending) r.reported_up = nics_->link_up(r.nic);
     const auto nc = bond_caps(nics_->config(r.nic).caps);
-    c.members.push_back({static_cast<std::uint16_t>(r.number), nc, r.reported_up});
+    c.members.push_back({static_cast<std::uint16_t>(r.number), nc, r.reported_up,
+                         keep_verdicts ? tr.monitor->verdicts()[i] : bond::probe_verdict::ok});
   }
   c.load_balance_mode = tr.opts.load_balance_mode;
   c.home_link = tr.effective_home;
   c.ip_rr_volume = tr.opts.out_ip_volume;
   c.rx = tr.opts.rx;
+  if (!c.home_link) {  // load-balance modes: failback in the policy (standby: after_change)
+    c.failback = tr.opts.failback;
+    if (!c.failback && tr.policy) {  // keep the members held inactive [VS65]
+      const auto& old = *tr.policy;
+      for (bond::member m = 0; m < old.member_count(); ++m) {
+        const auto st = old.status(m);
+        if (st.held && std::any_of(c.members.begin(), c.members.end(),
+                                   [&](const bond::member_config& mc) { return mc.vmnic == st.vmnic; })) {
+          c.inactive.push_back(st.vmnic);
+        }
+      }
+    }
+  }
   std::unique_ptr<bond::policy> p;
   std::unique_ptr<beacon::monitor> mon;
   try {
@@ -604,6 +616,19 @@ void host_set::rebuild(std::uint32_t t, bool monitor_too, std::string_view /*why
   const auto old_active = tr.policy ? tr.policy->active() : std::nullopt;
   std::optional<unsigned> old_active_vmnic;
   if (old_active && tr.policy) old_active_vmnic = tr.policy->configuration().members[*old_active].vmnic;
+  if (tr.started && tr.policy) {
+    // Member states the new policy starts in differently (failback on releasing an
+    // inactive member, restarted beacons clearing a verdict): logged, not counted.
+    for (bond::member m = 0; m < p->member_count(); ++m) {
+      const auto now_st = p->status(m);
+      const auto old_m = tr.policy->find_vmnic(now_st.vmnic);
+      if (!old_m || tr.policy->state(*old_m) == now_st.state) continue;
+      host_event e = make_event(host_event::kind::member_state, sim_->now(), tr.host, tr.bond_number, now_st.vmnic);
+      e.from = static_cast<std::uint8_t>(tr.policy->state(*old_m));
+      e.to = static_cast<std::uint8_t>(now_st.state);
+      log(std::move(e));
+    }
+  }
   if (monitor_too) {
     if (tr.timer_at && tr.started) {
       sim_->cancel(tr.timer);
@@ -615,8 +640,6 @@ void host_set::rebuild(std::uint32_t t, bool monitor_too, std::string_view /*why
     }
   }
   tr.policy = std::move(p);
-  quiet_sink quiet;
-  if (tr.monitor->enabled()) tr.policy->apply_probes(tr.monitor->verdicts(), sim_->now(), quiet);
   tr.caps = tr.policy->bond_capabilities();
   tr.cost = nics_->config(vmnics_[tr.members[0]]->nic).cost;
   for (std::size_t i = 0; i < tr.members.size(); ++i) tr.nic[i] = vmnics_[tr.members[i]]->nic;

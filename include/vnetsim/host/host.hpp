@@ -231,7 +231,10 @@ struct bond_options {
   std::uint32_t out_ip_volume = bond::default_ip_rr_volume;
   bond::rx_policy rx = bond::rx_policy::accept_all;
   ambiguous_policy ambiguous = ambiguous_policy::keep;
-  bool failback = true;             ///< 2.x: always on [AG2]
+  /// 2.x: always on [AG2]. Off ([VS65] "Failback: No"): standby bonds make the member that
+  /// took over the new home link; out-mac/out-ip bonds hold a recovered member inactive
+  /// until it replaces a failed one (bond::policy, bond_policy.hpp file comment).
+  bool failback = true;
   std::optional<sim_time> updelay;  ///< unset: the host's Net.TeamPolicyUpDelay
   sim_time downdelay = sim_time::zero();
   bool notify_switches = false;
@@ -290,7 +293,10 @@ class host_set {
   /// - out_ip_volume: bytes of the non-IP cycle (> 0, default 65536, UNVERIFIED [AG2]);
   /// - rx_filter: accept_all | active_only (bond::rx_policy);
   /// - ambiguous_policy: keep | send_all;
-  /// - failback: yes | no (standby bonds; "no" makes the member that took over the new home);
+  /// - failback: yes | no ([VS65]; standby bonds: "no" makes the member that took over the
+  ///   new home; out-mac/out-ip bonds: "no" holds a recovered member INACTIVE, its buckets
+  ///   staying on the members that took them, until an active member fails and it
+  ///   replaces that member; "yes" again releases the inactive members at once);
   /// - updelay / downdelay: milliseconds ("100") or a duration ("2s") (Linux
   ///   updelay/downdelay [LB], vSphere Net.TeamPolicyUpDelay); updelay is skipped when no
   ///   member is healthy, as Linux does [LB];
