@@ -95,11 +95,19 @@ TEST_CASE("out-mac: each source MAC sticks to one member, 64 MACs spread evenly"
       REQUIRE(first);
       for (int rep = 0; rep < 5; ++rep) CHECK(p.select(mac_key(i, 60 + 100 * rep)) == first);
       CHECK(p.select_broadcast(vm_mac(i)) == first);
+      CHECK(p.select_out_mac(bond::mac_bucket(vm_mac(i))) == first);  // the host's cached-bucket path
     }
     // The bucket is the XOR of the octets: 00:50:56:00:00:01 -> 0x50^0x56^0x01 = 7 -> 7 mod 4.
     CHECK(bond::mac_bucket(vm_mac(1)) == 7);
     CHECK(p.select(mac_key(1)) == member{3});
     CHECK(p.select(mac_key(2)) == member{0});
+  }
+  SUBCASE("select_out_mac follows every bucket move; none when no member is healthy") {
+    recorder r;
+    p.set_link(1, false, 1_s, r);
+    for (std::size_t b = 0; b < bond::bucket_count; ++b) CHECK(p.select_out_mac(b) == p.bucket_owner(b));
+    for (member m = 0; m < 4; ++m) p.set_link(m, false, 2_s, r);
+    CHECK_FALSE(p.select_out_mac(7).has_value());
   }
   SUBCASE("distribution") {
     std::vector<bond::frame_key> keys;

@@ -288,6 +288,14 @@ class policy {
     if (b == none_) return std::nullopt;
     return b;
   }
+  /// The member of out-mac bucket `b` (b = mac_bucket(src), kept by a caller that knows
+  /// a VM's MAC in advance): the same answer as select() in out-mac and standby mode and
+  /// as select_broadcast() in every mode. O(1); b < bucket_count.
+  std::optional<member> select_out_mac(std::size_t b) const noexcept {
+    const std::uint8_t m = buckets_[b & (bucket_count - 1)];
+    if (m == none_) return std::nullopt;
+    return m;
+  }
   /// Receive admission for a frame arriving on `m` (dst_group: broadcast or multicast
   /// destination), per config::rx. Link down always gives drop (no NIC delivers then).
   rx_verdict admit(member m, bool dst_group) noexcept;
