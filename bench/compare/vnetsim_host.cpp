@@ -3,7 +3,7 @@
 // bond1 of 4 vmnics in out-mac mode (the ESX 2.x default [AG2]); vmnic0-1 are cabled to
 // external switch A, vmnic2-3 to switch B, A and B are joined by a trunk, and one sink
 // endpoint hangs off each switch on its own NIC. Every link is 10 Gb/s with 500 ns delay.
-// VM i sends UDP (1000 payload bytes) to sink i mod 2; the VMs share an aggregate rate
+// VM i sends UDP (1000 payload bytes, or --payload) to sink i mod 2; the VMs share an aggregate rate
 // (default 1,000,000 packets/s, ~8.5 Gb/s of frames: a loaded 10 GbE uplink's worth), so
 // the work per simulated second is the same at every VM count and frames per wall second
 // show how the per-frame cost scales with the number of VMs.
@@ -53,7 +53,7 @@ struct host_world {
     if (auto f = w.hs.take_delivery(v)) w.eps.receive(w.ep_of_vnic[v], std::move(f));
   }
 
-  host_world(unsigned vms, std::uint64_t total_pps, sim_time duration) {
+  host_world(unsigned vms, std::uint64_t total_pps, sim_time duration, std::uint16_t payload) {
     guest_kind = sim.register_kind("compare/guest", &guest_rx, this);
     dev::link_config lc;
     lc.bandwidth_bps = 10'000'000'000;
@@ -131,7 +131,7 @@ struct host_world {
       f.dst = wire::ipv4_address{10, 1, 0, static_cast<std::uint8_t>(1 + i % 2)};
       f.src_port = 40000;
       f.dst_port = static_cast<std::uint16_t>(5001 + i);  // one receive port per flow
-      f.payload_len = 1000;
+      f.payload_len = payload;
       f.rate_pps = per_vm;
       // Spread the VMs' first packets over one interval so they do not all start at once.
       f.start = sim_time::from_ns(static_cast<sim_time::rep>(1'000'000'000ULL / per_vm * i / vms));
@@ -147,13 +147,20 @@ int main(int argc, char** argv) {
   const auto vms = static_cast<unsigned>(bench_compare::arg_u64(argc, argv, "--vms", 64));
   const std::uint64_t pps = bench_compare::arg_u64(argc, argv, "--pps", 1'000'000);
   const std::uint64_t ms = bench_compare::arg_u64(argc, argv, "--seconds-ms", 1000);
-  if (vms < 1 || vms > host::max_vswitch_ports || pps < vms || ms == 0) {
-    std::fprintf(stderr, "vnetsim_host: --vms must be in 1..%u, --pps >= --vms, --seconds-ms >= 1\n",
+  // UDP payload bytes: 1000 (default) gives 1042-byte frames (10 GbE line rate 1.17 M
+  // frames/s with FCS, preamble and gap); 24, the flow header (traffic::udp_flow_header_len),
+  // gives 66-byte frames, 70 with the FCS: 13.89 M frames/s at line rate (the 64-byte
+  // minimum, 14.88 M frames/s, cannot carry a sequence number and send time).
+  const std::uint64_t payload = bench_compare::arg_u64(argc, argv, "--payload", 1000);
+  if (vms < 1 || vms > host::max_vswitch_ports || pps < vms || ms == 0 || payload < 24 || payload > 1472) {
+    std::fprintf(stderr,
+                 "vnetsim_host: --vms must be in 1..%u, --pps >= --vms, --seconds-ms >= 1, --payload 24..1472\n",
                  host::max_vswitch_ports);
     return 2;
   }
   const double t_setup = bench_compare::wall_s();
-  auto w = std::make_unique<host_world>(vms, pps, sim_time::from_ms(static_cast<sim_time::rep>(ms)));
+  auto w = std::make_unique<host_world>(vms, pps, sim_time::from_ms(static_cast<sim_time::rep>(ms)),
+                                       static_cast<std::uint16_t>(payload));
   const double t0 = bench_compare::wall_s();
   const double c0 = bench_compare::cpu_s();
   w->sim.run_until(sim_time::from_ms(static_cast<sim_time::rep>(ms + 1)));
@@ -172,10 +179,10 @@ int main(int argc, char** argv) {
   }
   const double events = static_cast<double>(w->sim.events_run());
   const double sim_s = static_cast<double>(ms) / 1000.0;
-  std::printf("side=vnetsim workload=C vms=%u sent=%llu delivered=%llu lost=%llu frame_hops=%llu events=%.0f "
+  std::printf("side=vnetsim workload=C vms=%u payload=%u sent=%llu delivered=%llu lost=%llu frame_hops=%llu events=%.0f "
               "seconds=%.6f cpu_seconds=%.6f setup_seconds=%.6f frames_per_s=%.0f frame_hops_per_s=%.0f events_per_packet=%.2f "
               "real_time_factor=%.2f peak_rss_kib=%ld\n",
-              vms, static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
+              vms, static_cast<unsigned>(payload), static_cast<unsigned long long>(sent), static_cast<unsigned long long>(delivered),
               static_cast<unsigned long long>(sent - delivered), static_cast<unsigned long long>(hops), events, secs, cpu_secs,
               t0 - t_setup, static_cast<double>(delivered) / secs, static_cast<double>(hops) / secs,
               events / static_cast<double>(delivered), sim_s / secs, bench_compare::peak_rss_kib());

@@ -25,6 +25,8 @@ constexpr std::uint16_t ether_ipv4 = 0x0800;  // RFC 894
 constexpr std::uint8_t proto_tcp = 6;         // IANA protocol numbers
 constexpr std::uint8_t proto_udp = 17;
 
+static_assert(bond::bucket_count <= 256, "vnic_rec::mac_bkt holds a bucket in 8 bits");
+
 /// Occupied-slot marker of the local MAC table (a MAC is 48 bits).
 constexpr std::uint64_t slot_used = 1ULL << 63;
 
@@ -235,12 +237,13 @@ struct host_set::vnic_rec {
   std::uint32_t port = 0;
   std::uint16_t vlan = 0;     // port group: 0 EST, 1-4094 VST, 4095 VGT
   bool running = true;        // copy of the VM's state, for the frame path
+  std::uint8_t mac_bkt = 0;   // bond::mac_bucket(mac): the out-mac bucket of the VM's own MAC
   vswitch_rec* sw = nullptr;  // == vswitches_[vs] (records never move)
+  wire::mac_address mac;
   vnic_counters c;
   std::uint32_t head = 0, count = 0;
   delivery_config delivery;
   std::vector<dev::frame_ref> ring;
-  wire::mac_address mac;
   vnic_type type = vnic_type::vmxnet;
   std::string network;
   std::optional<bond::member> notify_member;
@@ -323,9 +326,6 @@ class team_sink final : public bond::sink, public beacon::sink {
   host_set& hs_;
   std::uint32_t t_;
 };
-
-/// A sink that records nothing (policy rebuilds: the changes are logged by the caller).
-class quiet_sink final : public bond::sink {};
 
 // ---------------------------------------------------------------------------------------
 // Set-up
@@ -568,17 +568,32 @@ void host_set::rebuild(std::uint32_t t, bool monitor_too, std::string_view /*why
   const std::string where = tr.bond_number ? fmt::format("host \"{}\": bond{}", hr.name, *tr.bond_number)
                                            : fmt::format("host \"{}\"", hr.name);
   bond::config c;
-  std::vector<bond::capabilities> caps;
-  for (std::uint32_t v : tr.members) {
-    vmnic_rec& r = *vmnics_[v];
+  // Beacon verdicts carry over when the monitor does (a new monitor starts all ok).
+  const bool keep_verdicts = !monitor_too && tr.monitor && tr.monitor->enabled();
+  for (std::size_t i = 0; i < tr.members.size(); ++i) {
+    vmnic_rec& r = *vmnics_[tr.members[i]];
     if (tr.started && !r.delay_pending) r.reported_up = nics_->link_up(r.nic);
     const auto nc = bond_caps(nics_->config(r.nic).caps);
-    c.members.push_back({static_cast<std::uint16_t>(r.number), nc, r.reported_up});
+    c.members.push_back({static_cast<std::uint16_t>(r.number), nc, r.reported_up,
+                         keep_verdicts ? tr.monitor->verdicts()[i] : bond::probe_verdict::ok});
   }
   c.load_balance_mode = tr.opts.load_balance_mode;
   c.home_link = tr.effective_home;
   c.ip_rr_volume = tr.opts.out_ip_volume;
   c.rx = tr.opts.rx;
+  if (!c.home_link) {  // load-balance modes: failback in the policy (standby: after_change)
+    c.failback = tr.opts.failback;
+    if (!c.failback && tr.policy) {  // keep the members held inactive [VS65]
+      const auto& old = *tr.policy;
+      for (bond::member m = 0; m < old.member_count(); ++m) {
+        const auto st = old.status(m);
+        if (st.held && std::any_of(c.members.begin(), c.members.end(),
+                                   [&](const bond::member_config& mc) { return mc.vmnic == st.vmnic; })) {
+          c.inactive.push_back(st.vmnic);
+        }
+      }
+    }
+  }
   std::unique_ptr<bond::policy> p;
   std::unique_ptr<beacon::monitor> mon;
   try {
@@ -604,6 +619,19 @@ void host_set::rebuild(std::uint32_t t, bool monitor_too, std::string_view /*why
   const auto old_active = tr.policy ? tr.policy->active() : std::nullopt;
   std::optional<unsigned> old_active_vmnic;
   if (old_active && tr.policy) old_active_vmnic = tr.policy->configuration().members[*old_active].vmnic;
+  if (tr.started && tr.policy) {
+    // Member states the new policy starts in differently (failback on releasing an
+    // inactive member, restarted beacons clearing a verdict): logged, not counted.
+    for (bond::member m = 0; m < p->member_count(); ++m) {
+      const auto now_st = p->status(m);
+      const auto old_m = tr.policy->find_vmnic(now_st.vmnic);
+      if (!old_m || tr.policy->state(*old_m) == now_st.state) continue;
+      host_event e = make_event(host_event::kind::member_state, sim_->now(), tr.host, tr.bond_number, now_st.vmnic);
+      e.from = static_cast<std::uint8_t>(tr.policy->state(*old_m));
+      e.to = static_cast<std::uint8_t>(now_st.state);
+      log(std::move(e));
+    }
+  }
   if (monitor_too) {
     if (tr.timer_at && tr.started) {
       sim_->cancel(tr.timer);
@@ -615,8 +643,6 @@ void host_set::rebuild(std::uint32_t t, bool monitor_too, std::string_view /*why
     }
   }
   tr.policy = std::move(p);
-  quiet_sink quiet;
-  if (tr.monitor->enabled()) tr.policy->apply_probes(tr.monitor->verdicts(), sim_->now(), quiet);
   tr.caps = tr.policy->bond_capabilities();
   tr.cost = nics_->config(vmnics_[tr.members[0]]->nic).cost;
   for (std::size_t i = 0; i < tr.members.size(); ++i) tr.nic[i] = vmnics_[tr.members[i]]->nic;
@@ -886,6 +912,7 @@ vnic_id host_set::add_vnic(vm_id vm, const vnic_config& cfg) {
   r.vlan = vlan;
   r.network = cfg.network;
   r.mac = mac;
+  r.mac_bkt = static_cast<std::uint8_t>(bond::mac_bucket(mac));
   r.type = cfg.type;
   r.delivery = cfg.delivery;
   r.ring.resize(cfg.rx_ring);
@@ -1307,7 +1334,7 @@ bool host_set::software_segment(team_rec& t, vswitch_rec& s, bond::member m, dev
   return ok;
 }
 
-bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref f, std::uint16_t vid,
+bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f, std::uint16_t vid,
                          bool tagged_bytes) {
   if (f.meta().tso_mss != 0 && !t.caps.tso &&
       f.size() > wire::ethernet_header_len + wire::ethernet_max_payload_len) [[unlikely]] {
@@ -1352,25 +1379,23 @@ bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame
   return true;
 }
 
-void host_set::uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address src, bool group,
+void host_set::uplink_out(vswitch_rec& s, dev::frame_ref&& f, std::size_t mac_bkt, bool group,
                           std::uint16_t vid, bool tagged_bytes, tx_result& result) {
   team_rec& t = *s.team_ptr;
+  bond::policy& p = *t.policy;
   std::optional<bond::member> m;
-  if (group) {
-    m = t.policy->select_broadcast(src);
+  if (group || p.current_mode() != bond::mode::out_ip) [[likely]] {
+    m = p.select_out_mac(mac_bkt);  // out-mac, standby, and group frames in every mode
   } else {
     bond::frame_key k;
-    k.src_mac = src;
     k.length = static_cast<std::uint32_t>(f.size());
-    if (t.policy->current_mode() == bond::mode::out_ip) {
-      if (const auto off = wire::frame_ipv4_offset(f.cdata())) {
-        const wire::ipv4_packet_const ip{f.cdata().subspan(*off)};
-        k.ipv4 = true;
-        k.src_ip = ip.src_addr();
-        k.dst_ip = ip.dst_addr();
-      }
+    if (const auto off = wire::frame_ipv4_offset(f.cdata())) {
+      const wire::ipv4_packet_const ip{f.cdata().subspan(*off)};
+      k.ipv4 = true;
+      k.src_ip = ip.src_addr();
+      k.dst_ip = ip.dst_addr();
     }
-    m = t.policy->select(k);
+    m = p.select(k);  // out-ip reads the addresses (or the non-IP cycle), not the MAC
   }
   if (!m) [[unlikely]] {
     ++s.c.dropped_no_uplink;
@@ -1383,7 +1408,7 @@ void host_set::uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address sr
     for (std::size_t j = 0; j < t.members.size(); ++j) {
       const auto jm = static_cast<bond::member>(j);
       if (jm == *m || t.policy->state(jm) != bond::member_state::suspect) continue;
-      if (team_send(t, s, jm, f, vid, tagged_bytes)) ++t.c.duplicates_sent;
+      if (team_send(t, s, jm, dev::frame_ref(f), vid, tagged_bytes)) ++t.c.duplicates_sent;
     }
   }
   if (!team_send(t, s, *m, std::move(f), vid, tagged_bytes)) result = tx_result::dropped_nic;
@@ -1495,7 +1520,7 @@ tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
   if (dst.is_multicast()) {
     ++s.c.floods;
     flood_local(s, f, vid, tagged, v.port);
-    if (s.team) uplink_out(s, std::move(f), src, true, vid, tagged, result);
+    if (s.team) uplink_out(s, std::move(f), src == v.mac ? v.mac_bkt : bond::mac_bucket(src), true, vid, tagged, result);
     if (result != tx_result::sent) ++v.c.tx_dropped;
     return result;
   }
@@ -1514,7 +1539,8 @@ tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
     ++s.c.dropped_unknown_dst;
     return tx_result::dropped_unknown_dst;
   }
-  uplink_out(s, std::move(f), src, false, vid, tagged, result);
+  // A VM sends from its own MAC almost always: its out-mac bucket is kept in the vNIC.
+  uplink_out(s, std::move(f), src == v.mac ? v.mac_bkt : bond::mac_bucket(src), false, vid, tagged, result);
   if (result != tx_result::sent) ++v.c.tx_dropped;
   return result;
 }

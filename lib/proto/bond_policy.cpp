@@ -31,6 +31,7 @@ std::string_view to_string(member_state s) noexcept {
     case member_state::suspect: return "SUSPECT";
     case member_state::beacon_failed: return "BEACON_FAILED";
     case member_state::link_down: return "LINK_DOWN";
+    case member_state::inactive: return "INACTIVE";
   }
   return "?";
 }
@@ -79,6 +80,17 @@ member_state derive(bool link_up, probe_verdict p) noexcept {
   return member_state::up;
 }
 
+/// The state with failback off applied: a held member that is healthy is inactive.
+member_state derive(const member_status& st) noexcept {
+  const member_state base = derive(st.link_up, st.probe);
+  return st.held && healthy(base) ? member_state::inactive : base;
+}
+
+/// Failed by link or beacons (not merely held inactive).
+constexpr bool failed(member_state s) noexcept {
+  return s == member_state::link_down || s == member_state::beacon_failed;
+}
+
 }  // namespace
 
 policy::policy(config cfg) : cfg_(std::move(cfg)) {
@@ -108,8 +120,7 @@ policy::policy(config cfg) : cfg_(std::move(cfg)) {
 
   members_.reserve(n);
   for (const auto& mc : cfg_.members) {
-    members_.push_back({mc.vmnic, mc.link_up, probe_verdict::ok,
-                        derive(mc.link_up, probe_verdict::ok)});
+    members_.push_back({mc.vmnic, mc.link_up, mc.probe, derive(mc.link_up, mc.probe), false});
   }
   caps_ = capabilities{true, true, true};
   for (const auto& mc : cfg_.members) caps_ = caps_ & mc.caps;
@@ -149,6 +160,33 @@ policy::policy(config cfg) : cfg_(std::move(cfg)) {
                          "applies only with home_link (standby mode)");
     }
     mode_ = lb;
+  }
+
+  // Failback off: members held inactive (a rebuild keeps them so) [VS65].
+  for (std::size_t i = 0; i < cfg_.inactive.size(); ++i) {
+    const auto v = cfg_.inactive[i];
+    const auto param = fmt::format("inactive[{}]", i);
+    if (cfg_.failback || mode_ == mode::standby) {
+      throw config_error(param, vmnic_name(v), "applies only with failback off in out-mac or out-ip mode");
+    }
+    const auto m = find_vmnic(v);
+    if (!m) throw config_error(param, vmnic_name(v), "must be one of the bond's adapters");
+    members_[*m].held = true;
+  }
+  bool any_active = false;
+  for (auto& st : members_) {
+    if (!healthy(derive(st.link_up, st.probe))) st.held = false;  // failed: not held
+    st.state = derive(st);
+    any_active = any_active || healthy(st.state);
+  }
+  if (!any_active) {  // nothing carries traffic: the lowest held member does
+    for (auto& st : members_) {
+      if (st.state == member_state::inactive) {
+        st.held = false;
+        st.state = derive(st);
+        break;
+      }
+    }
   }
 
   // Initial assignment, silently (no sink yet).
@@ -225,10 +263,37 @@ void policy::set_state(member m, member_state s, sim_time now, sink& out) {
   }
 }
 
-void policy::refresh_states(sim_time now, sink& out) {
-  for (member m = 0; m < members_.size(); ++m) {
-    set_state(m, derive(members_[m].link_up, members_[m].probe), now, out);
+void policy::update_held() noexcept {
+  if (cfg_.failback || mode_ == mode::standby) return;
+  // [VS65] "Failback: No": see the file comment for the reading.
+  std::size_t active_failing = 0;  // members carrying traffic that fail with this update
+  bool active_after = false;       // a member carries traffic before and after it
+  for (auto& st : members_) {
+    const bool ok = healthy(derive(st.link_up, st.probe));
+    if (healthy(st.state)) {
+      if (ok) {
+        active_after = true;
+      } else {
+        ++active_failing;
+      }
+    }
+    if (!ok) st.held = false;  // failed (again): no longer merely inactive
   }
+  for (auto& st : members_) {  // recovered while another member carries: held inactive
+    if (failed(st.state) && healthy(derive(st.link_up, st.probe)) && active_after) st.held = true;
+  }
+  for (auto& st : members_) {  // one replacement per failed active member, lowest index first
+    if (active_failing == 0) break;
+    if (st.held && healthy(derive(st.link_up, st.probe))) {
+      st.held = false;
+      --active_failing;
+    }
+  }
+}
+
+void policy::refresh_states(sim_time now, sink& out) {
+  update_held();
+  for (member m = 0; m < members_.size(); ++m) set_state(m, derive(members_[m]), now, out);
   rebalance(now, out);
 }
 

@@ -111,6 +111,109 @@ TEST_CASE("options: failback off keeps traffic on the member that took over") {
   CHECK(q.times(host_event::kind::failback) == std::vector<sim_time>{2_s});
 }
 
+namespace {
+
+/// Four vmnics wired to stations (exact bytes and times), out-mac bond1, VMs a (vm_mac(2):
+/// bucket 6^2 = 4, home member 0) and c (vm_mac(3): bucket 5, home member 1; while
+/// member 1 is out, bucket 5 goes to healthy[(5 div 4) mod 3] of {0, 2, 3} = member 2).
+struct quad_world {
+  world w;
+  host::host_id h = 0;
+  std::vector<std::uint32_t> st;
+  host::vnic_id a = 0, c = 0;
+
+  explicit quad_world(bool failback) {
+    h = w.add_host("esx1", 4);
+    for (unsigned i = 0; i < 4; ++i) st.push_back(w.station_at(h, i));
+    const unsigned members[] = {0, 1, 2, 3};
+    w.hs.add_bond(h, 1, members);
+    if (!failback) w.hs.set_nicteam(h, "nicteam.bond1.failback", "no");
+    w.hs.add_vswitch(h, "net", host::bond_binding{1});
+    a = w.add_vm(h, "a", "net", vm_mac(2));
+    c = w.add_vm(h, "c", "net", vm_mac(3));
+  }
+  void carrier_at(sim_time t, unsigned n, bool up) {
+    w.sim.schedule_at(t, [this, n, up](kernel::simulator&) { w.links.set_carrier(w.stations[n].link, up); });
+  }
+  void send_at(sim_time t, host::vnic_id v, std::uint64_t n) {
+    w.sim.schedule_at(t, [this, v, n](kernel::simulator&) {
+      CHECK(w.vm_send(v, world::frame(mac(0x0200'00ff'0001ULL), vm_mac(n))) == tx_result::sent);
+    });
+  }
+  /// (arrival time, station) of every frame the stations received from VM MAC n.
+  std::vector<std::pair<sim_time, std::uint32_t>> arrivals(std::uint64_t n) const {
+    std::vector<std::pair<sim_time, std::uint32_t>> r;
+    const auto o = vm_mac(n).octets();
+    for (const auto& x : w.station_rx) {
+      if (std::equal(o.begin(), o.end(), x.bytes.begin() + 6)) r.emplace_back(x.at, x.who);
+    }
+    return r;
+  }
+  std::vector<std::string> log(host_event::kind k) const {
+    std::vector<std::string> r;
+    for (const auto& e : w.events(k)) r.push_back(w.hs.to_string(e));
+    return r;
+  }
+};
+
+constexpr sim_time hop60 = sim_time::from_ns(hop60_ns);
+
+}  // namespace
+
+TEST_CASE("options: failback off in an out-mac bond holds the restored member inactive until it replaces one [VS65]") {
+  quad_world q(false);
+  q.carrier_at(1_s, 1, false);
+  q.carrier_at(2_s, 1, true);
+  q.send_at(1'500_ms, q.c, 3);  // vmnic1 down: bucket 5 on vmnic2
+  q.send_at(3_s, q.c, 3);       // vmnic1 back but INACTIVE: still vmnic2
+  q.send_at(3_s + 1_ms, q.a, 2);
+  q.carrier_at(4_s, 3, false);  // an active member fails: vmnic1 replaces it
+  q.send_at(5_s, q.c, 3);       // home again: vmnic1
+  q.w.sim.run_until(6_s);
+  using arrival = std::pair<sim_time, std::uint32_t>;
+  CHECK(q.arrivals(3) == std::vector<arrival>{{1'500_ms + hop60, q.st[2]}, {3_s + hop60, q.st[2]},
+                                              {5_s + hop60, q.st[1]}});
+  CHECK(q.arrivals(2) == std::vector<arrival>{{3_s + 1_ms + hop60, q.st[0]}});
+  CHECK(q.log(host_event::kind::member_state) ==
+        std::vector<std::string>{"1s esx1 bond1 vmnic1: UP=>LINK_DOWN", "2s esx1 bond1 vmnic1: LINK_DOWN=>INACTIVE",
+                                 "4s esx1 bond1 vmnic1: INACTIVE=>UP", "4s esx1 bond1 vmnic3: UP=>LINK_DOWN"});
+  CHECK(q.log(host_event::kind::failover) ==
+        std::vector<std::string>{"1s esx1 bond1: failover from vmnic1", "4s esx1 bond1: failover from vmnic3"});
+  CHECK(q.log(host_event::kind::failback) == std::vector<std::string>{"4s esx1 bond1: failback to vmnic1"});
+  CHECK(q.w.hs.bond_stats(q.h, 1).failbacks == 1);
+  CHECK(q.w.hs.bond_policy(q.h, 1).state(1) == bond::member_state::up);
+  CHECK(q.w.hs.bond_policy(q.h, 1).state(3) == bond::member_state::link_down);
+
+  // The same sequence with failback on (the ESX 2.x behaviour [AG2]): back on vmnic1 at 2 s.
+  quad_world on(true);
+  on.carrier_at(1_s, 1, false);
+  on.carrier_at(2_s, 1, true);
+  on.send_at(3_s, on.c, 3);
+  on.w.sim.run_until(4_s);
+  CHECK(on.arrivals(3) == std::vector<arrival>{{3_s + hop60, on.st[1]}});
+  CHECK(on.log(host_event::kind::failback) == std::vector<std::string>{"2s esx1 bond1: failback to vmnic1"});
+}
+
+TEST_CASE("options: failback off survives other configuration changes; failback yes releases the inactive member") {
+  quad_world q(false);
+  q.carrier_at(1_s, 1, false);
+  q.carrier_at(2_s, 1, true);
+  q.w.sim.schedule_at(2'500_ms, [&](kernel::simulator&) {
+    q.w.hs.set_nicteam(q.h, "nicteam.bond1.notify_count", "3");  // rebuilds the policy
+    q.w.hs.set_advanced(q.h, "SwitchFailoverBeaconInterval", "2");  // rebuilds policy and monitor
+  });
+  q.send_at(2'600_ms, q.c, 3);
+  q.w.sim.schedule_at(3_s, [&](kernel::simulator&) { q.w.hs.set_nicteam(q.h, "nicteam.bond1.failback", "yes"); });
+  q.send_at(3'100_ms, q.c, 3);
+  q.w.sim.run_until(4_s);
+  using arrival = std::pair<sim_time, std::uint32_t>;
+  CHECK(q.arrivals(3) == std::vector<arrival>{{2'600_ms + hop60, q.st[2]}, {3'100_ms + hop60, q.st[1]}});
+  const auto states = q.log(host_event::kind::member_state);
+  REQUIRE(!states.empty());
+  CHECK(states.back() == "3s esx1 bond1 vmnic1: INACTIVE=>UP");
+  CHECK(q.w.hs.bond_policy(q.h, 1).state(1) == bond::member_state::up);
+}
+
 TEST_CASE("options: notify switches sends 5 RARP frames per VM from the new member after failover") {
   pair_world p;
   p.w.hs.set_nicteam(p.h, "nicteam.bond1.notify_switches", "yes");

@@ -1,5 +1,7 @@
 // Virtual switches: local forwarding, uplinks, reflections, vmnet, VLAN modes, limits and
 // the in-use rules [AG2][SEED][VLANWP].
+#include <algorithm>
+
 #include <doctest/doctest.h>
 
 #include "host_world.hpp"
@@ -240,6 +242,53 @@ TEST_CASE("vswitch: a 33rd adapter on 32 ports, bad VLANs, bad MACs and labels a
                   host::host_error);  // vmnic0 already bound
   CHECK_THROWS_AS(w.hs.add_vswitch(h, "x3", host::vmnic_binding{5}), host::host_error);  // no vmnic5
   CHECK_THROWS_AS(w.hs.add_host("esx1"), host::host_error);
+}
+
+TEST_CASE("vswitch: static MACs: the manual range's bounds, other OUIs, uniqueness over the host [AG2]") {
+  world w;
+  const auto h = w.add_host("esx1", 0);
+  w.hs.add_vswitch(h, "s1", std::monostate{});
+  w.hs.add_vswitch(h, "s2", std::monostate{});
+  const auto lo = w.add_vm(h, "lo", "s1", mac(0x0050'5600'0000ULL));  // first manual address
+  const auto hi = w.add_vm(h, "hi", "s1", mac(0x0050'563f'ffffULL));  // last manual address
+  CHECK(w.hs.vnic_mac(lo) == mac(0x0050'5600'0000ULL));
+  CHECK(w.hs.vnic_mac(hi) == mac(0x0050'563f'ffffULL));
+  for (const std::uint64_t bad : {0x0050'55ff'ffffULL, 0x0050'5640'0000ULL, 0x0050'56ff'ffffULL,
+                                  0x000c'2900'0001ULL}) {
+    CHECK_THROWS_WITH_AS(w.add_vm(h, fmt::format("bad{:x}", bad), "s1", mac(bad)),
+                         doctest::Contains("a static address must lie in 00:50:56:00:00:00-00:50:56:3f:ff:ff"),
+                         host::host_error);
+  }
+  // Unique over the whole host (another vswitch too), a powered-off VM's address included.
+  w.hs.set_vm_running(*w.hs.find_vm(h, "lo"), false);
+  CHECK_THROWS_WITH_AS(w.add_vm(h, "dup", "s2", mac(0x0050'5600'0000ULL)),
+                       doctest::Contains("MAC 00:50:56:00:00:00 is already used on this host"), host::host_error);
+  // Another host may use it (each host tracks its own [AG2]).
+  const auto h2 = w.add_host("esx2", 0);
+  w.hs.add_vswitch(h2, "s1", std::monostate{});
+  CHECK_NOTHROW(w.add_vm(h2, "lo", "s1", mac(0x0050'5600'0000ULL)));
+}
+
+TEST_CASE("vswitch: at most 256 generated MACs per host [AG2]; static ones lift the limit") {
+  world w;
+  const auto h = w.add_host("esx1", 0);
+  std::vector<std::string> nets;
+  for (unsigned s = 0; s < 9; ++s) {
+    nets.push_back(fmt::format("n{}", s));
+    w.hs.add_vswitch(h, nets.back(), std::monostate{});
+  }
+  for (unsigned i = 0; i < 256; ++i) w.add_vm(h, fmt::format("g{}", i), nets[i / 32]);
+  CHECK_THROWS_WITH_AS(w.add_vm(h, "g256", nets[8]),
+                       doctest::Contains("generated MAC addresses limit a host to 256 virtual adapters [AG2]"),
+                       host::host_error);
+  CHECK_NOTHROW(w.add_vm(h, "s256", nets[8], vm_mac(1)));
+  std::vector<std::uint64_t> seen;
+  for (host::vnic_id v = 0; v < 256; ++v) {
+    CHECK(w.hs.vnic_mac(v).oui() == 0x000c29);
+    seen.push_back(w.hs.vnic_mac(v).to_u64());
+  }
+  std::sort(seen.begin(), seen.end());
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
 }
 
 TEST_CASE("vswitch: generated MACs are 00:0c:29, deterministic and unique") {

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -94,11 +95,19 @@ TEST_CASE("out-mac: each source MAC sticks to one member, 64 MACs spread evenly"
       REQUIRE(first);
       for (int rep = 0; rep < 5; ++rep) CHECK(p.select(mac_key(i, 60 + 100 * rep)) == first);
       CHECK(p.select_broadcast(vm_mac(i)) == first);
+      CHECK(p.select_out_mac(bond::mac_bucket(vm_mac(i))) == first);  // the host's cached-bucket path
     }
     // The bucket is the XOR of the octets: 00:50:56:00:00:01 -> 0x50^0x56^0x01 = 7 -> 7 mod 4.
     CHECK(bond::mac_bucket(vm_mac(1)) == 7);
     CHECK(p.select(mac_key(1)) == member{3});
     CHECK(p.select(mac_key(2)) == member{0});
+  }
+  SUBCASE("select_out_mac follows every bucket move; none when no member is healthy") {
+    recorder r;
+    p.set_link(1, false, 1_s, r);
+    for (std::size_t b = 0; b < bond::bucket_count; ++b) CHECK(p.select_out_mac(b) == p.bucket_owner(b));
+    for (member m = 0; m < 4; ++m) p.set_link(m, false, 2_s, r);
+    CHECK_FALSE(p.select_out_mac(7).has_value());
   }
   SUBCASE("distribution") {
     std::vector<bond::frame_key> keys;
@@ -215,6 +224,152 @@ TEST_CASE("load-balance failover and failback: exact bucket moves") {
     for (std::size_t b = 0; b < bond::bucket_count; ++b) CHECK_FALSE(p.bucket_owner(b));
     p.set_link(3, true, 8_s, r);
     CHECK(p.select(mac_key(2)) == member{3});
+  }
+}
+
+/// The bucket rule of the file comment for a given set of members that carry traffic.
+std::array<std::optional<member>, bond::bucket_count> expected_buckets(std::size_t n,
+                                                                       const std::vector<member>& carrying) {
+  std::array<std::optional<member>, bond::bucket_count> e{};
+  for (std::size_t b = 0; b < bond::bucket_count; ++b) {
+    const auto home = static_cast<member>(b % n);
+    if (std::find(carrying.begin(), carrying.end(), home) != carrying.end()) {
+      e[b] = home;
+    } else if (!carrying.empty()) {
+      e[b] = carrying[(b / n) % carrying.size()];
+    }
+  }
+  return e;
+}
+
+bool buckets_are(const bond::policy& p, const std::vector<member>& carrying) {
+  const auto e = expected_buckets(p.member_count(), carrying);
+  for (std::size_t b = 0; b < bond::bucket_count; ++b) {
+    if (p.bucket_owner(b) != e[b]) return false;
+  }
+  return true;
+}
+
+TEST_CASE("load-balance failback off [VS65]: a recovered member stays inactive until it replaces a failed one") {
+  auto c = make_config({0, 1, 2, 3});
+  c.failback = false;
+  bond::policy p(c);
+  recorder r;
+  p.set_link(1, false, 5_s, r);
+  CHECK(r.moves.size() == 64);  // as with failback on
+  CHECK(buckets_are(p, {0, 2, 3}));
+  // vm_mac(3): bucket 6^3 = 5, home member 1, moved to healthy[(5 div 4) mod 3] = member 2.
+  CHECK(p.select(mac_key(3)) == member{2});
+
+  r.moves.clear();
+  r.events.clear();
+  p.set_link(1, true, 7_s, r);
+  CHECK(r.events == std::vector<std::string>{"7s member 1 LINK_DOWN=>INACTIVE"});
+  CHECK(r.lines.back() == "7s vmnic1: LINK_DOWN=>INACTIVE");
+  CHECK(r.moves.empty());  // the traffic that moved stays where it is
+  CHECK(p.state(1) == member_state::inactive);
+  CHECK(p.status(1).held);
+  CHECK_FALSE(bond::healthy(p.state(1)));
+  CHECK(p.select(mac_key(3)) == member{2});
+  CHECK(p.stats().failbacks == 0);
+  CHECK(p.stats().failovers == 1);
+  // accept_all: frames arriving on the inactive member are accepted and counted.
+  CHECK(p.admit(1, false) == bond::rx_verdict::accept);
+  CHECK(p.stats().rx_inactive == 1);
+
+  SUBCASE("another member fails: the inactive one replaces it") {
+    p.set_link(2, false, 9_s, r);
+    CHECK(r.events == std::vector<std::string>{"7s member 1 LINK_DOWN=>INACTIVE", "9s member 1 INACTIVE=>UP",
+                                               "9s member 2 UP=>LINK_DOWN"});
+    CHECK(buckets_are(p, {0, 1, 3}));
+    CHECK(p.select(mac_key(3)) == member{1});  // home again
+    CHECK(p.stats().failovers == 2);
+    CHECK(p.stats().failbacks == 1);
+    // Member 2 returns while 0, 1 and 3 carry: inactive in its turn.
+    p.set_link(2, true, 11_s, r);
+    CHECK(p.state(2) == member_state::inactive);
+    CHECK(buckets_are(p, {0, 1, 3}));
+  }
+  SUBCASE("a beacon failure of an active member releases it too; one replacement per failure") {
+    p.set_link(3, false, 8_s, r);
+    p.set_link(3, true, 8_s, r);  // 3 recovers while 0 and 1 carry: held
+    CHECK(p.state(3) == member_state::inactive);
+    CHECK(buckets_are(p, {0, 1, 2}));
+    p.set_probe(0, probe_verdict::failed, 10_s, r);  // 3, the only inactive member, replaces 0
+    CHECK(p.state(3) == member_state::up);
+    CHECK(buckets_are(p, {1, 2, 3}));
+  }
+  SUBCASE("the inactive member fails again: just failed, then held again on recovery") {
+    p.set_link(1, false, 8_s, r);
+    CHECK(p.state(1) == member_state::link_down);
+    CHECK_FALSE(p.status(1).held);
+    CHECK(r.moves.empty());
+    CHECK(p.stats().failovers == 1);  // it carried nothing
+    p.set_link(1, true, 9_s, r);
+    CHECK(p.state(1) == member_state::inactive);
+  }
+  SUBCASE("every active member fails at once: replacements one for one") {
+    const std::array<probe_verdict, 4> table{probe_verdict::failed, probe_verdict::ok, probe_verdict::failed,
+                                             probe_verdict::failed};
+    p.apply_probes(table, 9_s, r);
+    CHECK(p.state(1) == member_state::up);
+    CHECK(buckets_are(p, {1}));
+  }
+  SUBCASE("out-ip: the inactive member is out of the non-IP cycle too") {
+    auto ci = make_config({0, 1, 2, 3}, "out-ip");
+    ci.failback = false;
+    ci.ip_rr_volume = 1000;
+    bond::policy q(ci);
+    q.set_link(1, false, 1_s, r);
+    q.set_link(1, true, 2_s, r);
+    std::string seq;
+    for (int i = 0; i < 8; ++i) seq += std::to_string(*q.select(mac_key(1, 1000)));
+    CHECK(seq == "02302302");
+  }
+}
+
+TEST_CASE("load-balance failback off: recovery with no member carrying is immediate; config::inactive") {
+  auto c = make_config({0, 1, 2});
+  c.failback = false;
+  SUBCASE("all down, one returns: it carries at once") {
+    bond::policy p(c);
+    recorder r;
+    for (member m = 0; m < 3; ++m) p.set_link(m, false, 1_s, r);
+    p.set_link(2, true, 2_s, r);
+    CHECK(p.state(2) == member_state::up);
+    CHECK(buckets_are(p, {2}));
+    p.set_link(0, true, 3_s, r);  // now 2 carries: 0 waits
+    CHECK(p.state(0) == member_state::inactive);
+    CHECK(p.stats().failbacks == 1);
+  }
+  SUBCASE("a rebuilt policy keeps the inactive members; failback on releases them") {
+    c.inactive = {1};
+    bond::policy p(c);
+    CHECK(p.state(1) == member_state::inactive);
+    CHECK(buckets_are(p, {0, 2}));
+    c.inactive = {0, 1, 2};  // nobody would carry: the lowest is released
+    bond::policy q(c);
+    CHECK(q.state(0) == member_state::up);
+    CHECK(q.state(1) == member_state::inactive);
+    c.members[1].link_up = false;  // a held member whose link is down is simply down
+    c.inactive = {1};
+    bond::policy d(c);
+    CHECK(d.state(1) == member_state::link_down);
+    CHECK_FALSE(d.status(1).held);
+  }
+  SUBCASE("errors") {
+    auto bad = make_config({0, 1});
+    bad.inactive = {1};
+    CHECK_THROWS_WITH_AS(bond::policy{bad},
+                         "bond: inactive[0] = vmnic1: applies only with failback off in out-mac or out-ip mode",
+                         bond::config_error);
+    bad.failback = false;
+    bad.inactive = {5};
+    CHECK_THROWS_WITH_AS(bond::policy{bad}, "bond: inactive[0] = vmnic5: must be one of the bond's adapters",
+                         bond::config_error);
+    bad.inactive = {1};
+    bad.home_link = 0;
+    CHECK_THROWS_AS(bond::policy{bad}, bond::config_error);
   }
 }
 

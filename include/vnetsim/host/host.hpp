@@ -86,6 +86,18 @@ inline constexpr unsigned default_vswitch_ports = 32;
 inline constexpr unsigned max_vswitch_ports = 1024;
 /// Port group VLAN that passes guest tags (VGT) [VLANWP][VS67].
 inline constexpr std::uint16_t vgt_vlan = 4095;
+/// MAC addresses of virtual NICs. Issue 5 asks for "the VMware OUI 00:50:56 as the guide
+/// documents (generated and static ranges)"; the guide [AG2] (esx2-networking-facts.md 8)
+/// gives two OUIs, and vnetsim follows it: generated addresses under 00:0C:29 (the 2.x
+/// algorithm is UNVERIFIED: a hash of "<host>/<vm>/<index>", stepping to the next free
+/// value), manual ("static") addresses only in 00:50:56:00:00:00-3F:FF:FF; any other
+/// static address (other OUIs, or 00:50:56 with a 4th octet above 3F, reserved for other
+/// products [AG2]) is rejected with a host_error. Uniqueness is checked per host [AG2],
+/// over the vNICs of every VM of the host, powered off ones included (stricter than
+/// [AG2], which tracks running and suspended VMs only: vnetsim's VMs keep their vNICs,
+/// and a duplicate would make the vswitch's local MAC table ambiguous). Hosts do not
+/// check each other: a MAC repeated on two hosts shows up as MAC flaps on the switches.
+///
 /// Generated MACs: OUI 00:0C:29 [AG2]; a host has at most 256 generated adapters [AG2].
 inline constexpr std::uint64_t generated_oui = 0x000c29;
 inline constexpr unsigned max_generated_macs = 256;
@@ -231,7 +243,10 @@ struct bond_options {
   std::uint32_t out_ip_volume = bond::default_ip_rr_volume;
   bond::rx_policy rx = bond::rx_policy::accept_all;
   ambiguous_policy ambiguous = ambiguous_policy::keep;
-  bool failback = true;             ///< 2.x: always on [AG2]
+  /// 2.x: always on [AG2]. Off ([VS65] "Failback: No"): standby bonds make the member that
+  /// took over the new home link; out-mac/out-ip bonds hold a recovered member inactive
+  /// until it replaces a failed one (bond::policy, bond_policy.hpp file comment).
+  bool failback = true;
   std::optional<sim_time> updelay;  ///< unset: the host's Net.TeamPolicyUpDelay
   sim_time downdelay = sim_time::zero();
   bool notify_switches = false;
@@ -290,7 +305,10 @@ class host_set {
   /// - out_ip_volume: bytes of the non-IP cycle (> 0, default 65536, UNVERIFIED [AG2]);
   /// - rx_filter: accept_all | active_only (bond::rx_policy);
   /// - ambiguous_policy: keep | send_all;
-  /// - failback: yes | no (standby bonds; "no" makes the member that took over the new home);
+  /// - failback: yes | no ([VS65]; standby bonds: "no" makes the member that took over the
+  ///   new home; out-mac/out-ip bonds: "no" holds a recovered member INACTIVE, its buckets
+  ///   staying on the members that took them, until an active member fails and it
+  ///   replaces that member; "yes" again releases the inactive members at once);
   /// - updelay / downdelay: milliseconds ("100") or a duration ("2s") (Linux
   ///   updelay/downdelay [LB], vSphere Net.TeamPolicyUpDelay); updelay is skipped when no
   ///   member is healthy, as Linux does [LB];
@@ -403,9 +421,11 @@ class host_set {
   void log(host_event e);
 
   /// Sends one frame out of the team's member `m` (egress offload work, NIC transmit).
-  bool team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref f, std::uint16_t vid,
+  /// `f` is consumed on success (an rvalue reference: no extra handle move per frame).
+  bool team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f, std::uint16_t vid,
                  bool tagged_bytes);
-  void uplink_out(vswitch_rec& s, dev::frame_ref f, wire::mac_address src, bool group, std::uint16_t vid,
+  /// Sends a VM's frame out of the switch's uplink; `mac_bkt` = bond::mac_bucket(source MAC).
+  void uplink_out(vswitch_rec& s, dev::frame_ref&& f, std::size_t mac_bkt, bool group, std::uint16_t vid,
                   bool tagged_bytes, tx_result& result);
   void deliver(vnic_rec& v, vswitch_rec& s, dev::frame_ref f);
   /// Delivers to local ports of VLAN `vid` except `except` (flood) with form conversion.

@@ -19,6 +19,24 @@
 /// - standby (home_link set, load_balance_mode ignored [SEED]): every frame on the home
 ///   link while it is healthy, else on the first healthy member of the secondary order;
 ///   failback to the home link the moment it is healthy again (always on in 2.x [AG2]).
+///   (Failback off in standby mode is the host's business: it makes the member that took
+///   over the new home link, see host::bond_options::failback.)
+///
+/// Failback in the load-balance modes (config::failback). ESX 2.x has no switch: a member
+/// whose link returns takes its buckets back at once [AG2]. Beyond 2.x, vSphere's teaming
+/// policy "Failback" [VS65] (the PowerCLI `-FailbackEnabled` text says the same): "Yes"
+/// (the default) returns a recovered adapter to active duty immediately; "No" leaves a
+/// failed adapter inactive even after recovery until another currently active adapter
+/// fails, requiring its replacement. vnetsim's reading for out-mac/out-ip with failback
+/// off: a member that recovers while at least one other member carries traffic enters
+/// member_state::inactive (healthy link and beacons, but it carries nothing: the buckets
+/// that moved off it stay where they are, and it is not in the non-IP cycle). Each time an
+/// active member (UP or SUSPECT) fails, one inactive member replaces it (the lowest
+/// member index first; one for one, "its replacement"), going INACTIVE=>UP (counted as a
+/// failback). A member that recovers while no member is active becomes active at once
+/// (there is nothing to keep the traffic on). An inactive member that fails again is
+/// simply failed (its inactive status ends). config::inactive restores the set when the
+/// host rebuilds the policy.
 ///
 /// Health: a member is healthy when its link is up and its beacon verdict is not `failed`;
 /// link loss overrides beacons ("without regard to" beacon monitoring [SEED]). A `suspect`
@@ -74,8 +92,9 @@ enum class probe_verdict : std::uint8_t { ok, suspect, failed };
 std::string_view to_string(probe_verdict v) noexcept;
 
 /// A member's state as the bond sees it. link_down overrides any beacon verdict [SEED].
-enum class member_state : std::uint8_t { up, suspect, beacon_failed, link_down };
-/// "UP", "SUSPECT", "BEACON_FAILED", "LINK_DOWN".
+/// `inactive`: recovered, held out of the active set by failback off (file comment).
+enum class member_state : std::uint8_t { up, suspect, beacon_failed, link_down, inactive };
+/// "UP", "SUSPECT", "BEACON_FAILED", "LINK_DOWN", "INACTIVE".
 std::string_view to_string(member_state s) noexcept;
 /// The member may carry traffic.
 constexpr bool healthy(member_state s) noexcept {
@@ -125,6 +144,7 @@ struct member_config {
   std::uint16_t vmnic = 0;  ///< vmnicN: the adapter's VMkernel number [AG2]
   capabilities caps{};
   bool link_up = true;      ///< link state at construction
+  probe_verdict probe = probe_verdict::ok;  ///< beacon verdict at construction
 };
 
 /// One bond's settings (/etc/vmware/hwconfig `nicteam.bondN.*` [AG2]).
@@ -140,6 +160,13 @@ struct config {
   std::vector<std::uint16_t> secondary_order;
   std::uint32_t ip_rr_volume = default_ip_rr_volume;  ///< bytes, > 0 (UNVERIFIED default)
   rx_policy rx = rx_policy::accept_all;
+  /// Load-balance modes: true = a recovered member takes its buckets back at once (ESX
+  /// 2.x [AG2]); false = vSphere "Failback: No" [VS65] (file comment). Ignored in standby.
+  bool failback = true;
+  /// Failback off: vmnic numbers that start inactive (held out of the active set) when
+  /// healthy; lets the host rebuild a policy without releasing them. Must be members;
+  /// empty unless failback is false in a load-balance mode.
+  std::vector<std::uint16_t> inactive;
 };
 
 /// A rejected bond configuration; what() is "bond: <parameter> = <value>: <rule>".
@@ -200,7 +227,9 @@ struct counters {
   std::uint64_t failovers = 0;     ///< standby: traffic left the home link (or moved between
                                    ///< secondaries); load-balance: a member became unhealthy
   std::uint64_t failbacks = 0;     ///< standby: traffic back on the home link;
-                                   ///< load-balance: a member became healthy again
+                                   ///< load-balance: a member carries traffic again
+                                   ///< (recovered with failback on, or released from
+                                   ///< inactive to replace a failed member)
   std::uint64_t bucket_moves = 0;  ///< buckets moved (load-balance modes)
   std::uint64_t rx_inactive = 0;   ///< frames accepted on a member not carrying transmit
   std::uint64_t rx_dropped = 0;    ///< frames refused by admit() (verdict drop)
@@ -212,6 +241,7 @@ struct member_status {
   bool link_up = false;
   probe_verdict probe = probe_verdict::ok;
   member_state state = member_state::up;
+  bool held = false;  ///< failback off: held inactive once healthy (state inactive then)
 };
 
 /// The policy of one bond.
@@ -222,7 +252,8 @@ struct member_status {
 class policy {
  public:
   /// Validates `cfg`; throws config_error naming the parameter, value and rule. Members
-  /// start with their configured link state and probe verdict ok; no events are emitted.
+  /// start with their configured link state and probe verdict (config::inactive ones held
+  /// inactive when healthy); no events are emitted.
   explicit policy(config cfg);
 
   // ---- per frame (data path) ----
@@ -251,6 +282,14 @@ class policy {
     const std::uint8_t b = buckets_[mac_bucket(src)];
     if (b == none_) return std::nullopt;
     return b;
+  }
+  /// The member of out-mac bucket `b` (b = mac_bucket(src), kept by a caller that knows
+  /// a VM's MAC in advance): the same answer as select() in out-mac and standby mode and
+  /// as select_broadcast() in every mode. O(1); b < bucket_count.
+  std::optional<member> select_out_mac(std::size_t b) const noexcept {
+    const std::uint8_t m = buckets_[b & (bucket_count - 1)];
+    if (m == none_) return std::nullopt;
+    return m;
   }
   /// Receive admission for a frame arriving on `m` (dst_group: broadcast or multicast
   /// destination), per config::rx. Link down always gives drop (no NIC delivers then).
@@ -302,6 +341,9 @@ class policy {
 
   void check(member m) const;
   void set_state(member m, member_state s, sim_time now, sink& out);
+  /// Failback off (load-balance modes): updates members_[].held for the new link and
+  /// probe inputs, before the states are derived (file comment).
+  void update_held() noexcept;
   void refresh_states(sim_time now, sink& out);
   void rebalance(sim_time now, sink& out);
   bool carries(member m) const noexcept;
