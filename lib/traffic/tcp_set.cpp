@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -83,6 +84,10 @@ void tcp_set::side_sink::deliver(sim_time now, std::uint64_t off, std::uint32_t 
 tcp_set::tcp_set(kernel::simulator& sim, traffic::endpoint_set& eps,
                  const kernel::rng_streams& streams)
     : sim_(&sim), eps_(&eps), streams_(&streams) {
+  // The engine reaches a session's sink by a direct call: no vtable, and the engine's
+  // member templates accept it.
+  static_assert(!std::is_polymorphic_v<side_sink>);
+  static_assert(output_sink<side_sink>);
   timer_kind_ = sim.register_kind("tcp/timer", &tcp_set::on_timer, this);
 }
 
