@@ -241,7 +241,8 @@ class sink {
 /// templates, instantiated in tcp.cpp (tcp_app.cpp) for two types only: `sink` itself,
 /// which dispatches virtually (tests, tools), and tcp_set's session sink, a concrete type
 /// the engine calls directly, so the simulator's per-segment path has no virtual call
-/// (STYLE.md "Hot path").
+/// (STYLE.md "Hot path"). Any class derived from `sink` uses the first (sink_for); another
+/// type would find no instantiation at link time: derive from `sink`.
 template <class S>
 concept output_sink = requires(S& s, sim_time t, const wire::tcp_repr& seg, std::uint64_t off,
                                std::uint32_t len, std::uint16_t mss, state st,
@@ -365,7 +366,8 @@ class connection {
   template <output_sink Sink>
   void listen_impl(sim_time now, Sink& out);
   template <output_sink Sink>
-  void on_segment_impl(const wire::tcp_repr& seg, std::span<const std::byte> payload, sim_time now, Sink& out);
+  void on_segment_impl(const wire::tcp_repr& seg, std::span<const std::byte> payload,
+                       sim_time now, Sink& out);
   template <output_sink Sink>
   void on_timer_impl(sim_time now, Sink& out);
   template <output_sink Sink>
