@@ -792,12 +792,40 @@ void connection::on_timer_impl(sim_time now, Sink& out) {
     ++stats_.delayed_acks;
     send_ack(now, out);
   }
+  if (persist_deadline_ && *persist_deadline_ <= now) {
+    // Zero-window probe (RFC 9293 3.8.6.1): an already acknowledged sequence number and no
+    // data, so the peer answers with an ACK and its current window (RFC 9293 3.10.7.4).
+    persist_deadline_.reset();
+    wire::tcp_repr r = header(tcp_flags::ack, snd_una_ - 1);
+    ++stats_.tcpOutSegs;
+    ++stats_.persist_probes;
+    ++persist_backoff_;
+    ack_now_ = false;
+    delack_deadline_.reset();
+    unacked_rcv_ = 0;
+    out.transmit(now, r, 0, 0, 0);
+    update_persist(now);
+  }
   refresh_stats();
+}
+
+void connection::update_persist(sim_time now) noexcept {
+  const bool waiting = snd_nxt_ < data_end() || (fin_queued_ && snd_nxt_ < fin_end());
+  if (snd_wnd_ != 0 || !waiting || snd_nxt_ != snd_una_ || rto_deadline_) {
+    persist_deadline_.reset();
+    if (snd_wnd_ != 0) persist_backoff_ = 0;
+    return;
+  }
+  if (persist_deadline_) return;
+  // One RTO, doubled per probe, at most max_rto (RFC 9293 3.8.6.1 "increase exponentially").
+  sim_time interval = rto_;
+  for (std::uint32_t i = 0; i < persist_backoff_ && interval < cfg_.max_rto; ++i) interval = interval + interval;
+  persist_deadline_ = now + std::min(interval, cfg_.max_rto);
 }
 
 std::optional<sim_time> connection::next_deadline() const noexcept {
   std::optional<sim_time> d;
-  for (const auto& t : {rto_deadline_, delack_deadline_, time_wait_deadline_}) {
+  for (const auto& t : {rto_deadline_, delack_deadline_, time_wait_deadline_, persist_deadline_}) {
     if (t && (!d || *t < *d)) d = t;
   }
   return d;
@@ -1014,6 +1042,7 @@ void connection::output(sim_time now, Sink& out) {
       snd_nxt_ += len + (fin ? 1 : 0);
       snd_max_ = std::max(snd_max_, snd_nxt_);
     }
+    update_persist(now);
   }
   if (ack_now_) send_ack(now, out);
 }
@@ -1029,6 +1058,7 @@ void connection::set_state(state to, sim_time now, Sink& out) {
     rto_deadline_.reset();
     delack_deadline_.reset();
     time_wait_deadline_.reset();
+    persist_deadline_.reset();
   }
   log(now, out, fmt::format("{}=>{}", to_string(from), to_string(to)));
   out.state_changed(from, to, now);

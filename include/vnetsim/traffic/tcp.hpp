@@ -22,9 +22,9 @@
 ///
 /// Choices and limits (documented here, tested in tests/traffic/tcp_test.cpp):
 /// - No timestamps, no SACK (neither option is sent; received ones are ignored), no
-///   Nagle, no limited transmit, no urgent data, no persist timer: the receiving
-///   application reads at once, so the advertised window is always the whole receive
-///   buffer and never closes. No FIN-WAIT-2 timeout (RFC 9293 has none; Linux uses 60 s).
+///   Nagle, no limited transmit, no urgent data. The receiving application reads at once,
+///   so our own advertised window is always the whole receive buffer and never closes; a
+///   peer's zero window is probed (below). No FIN-WAIT-2 timeout (RFC 9293 has none; Linux uses 60 s).
 /// - A LISTEN connection accepts a SYN from any sender: the owner demultiplexes by the
 ///   four-tuple and makes one connection per peer (RFC 9293 3.10.7.2).
 /// - Stream offsets handed to the sink are 64-bit (a 10 Gb/s transfer passes 2^32 bytes
@@ -44,6 +44,12 @@
 ///   cumulative ACK jumps past SND.NXT.
 /// - The backed-off RTO is kept until an RTT sample from a segment that was not
 ///   retransmitted (Karn's algorithm, RFC 6298 section 3 and 5).
+/// - Zero window (RFC 9293 3.8.6.1): with data waiting, nothing in flight and SND.WND 0,
+///   the persist timer runs: the first probe after one RTO, then at doubling intervals up
+///   to max_rto; it never gives up (RFC 9293 3.8.6.1: keep probing while the peer answers).
+///   A probe is a segment with SEG.SEQ = SND.UNA - 1 and no data, which the peer must
+///   answer with an ACK carrying its window (RFC 9293 3.10.7.4), as Linux probes
+///   (tcp_xmit_probe_skb); the RFC's "one octet of new data" is not sent.
 /// - Counters count wire segments: a TSO super-segment of n * MSS bytes counts n.
 /// - With TSO, a segment is deferred while data is in flight and less than a third of the
 ///   window is free (Linux tcp_tso_should_defer), so ACK clocking yields large
@@ -206,6 +212,7 @@ struct stats {
   std::uint64_t bad_payload = 0;      ///< segments whose bytes differ from the pattern
   std::uint64_t delayed_acks = 0;     ///< ACKs sent by the delayed-ACK timer
   std::uint64_t aborts = 0;           ///< connections dropped after too many retransmissions
+  std::uint64_t persist_probes = 0;   ///< zero-window probes sent (RFC 9293 3.8.6.1)
   std::uint64_t max_cwnd = 0;
   // Current values, refreshed at the end of every call.
   std::uint64_t cwnd = 0;
@@ -358,6 +365,7 @@ class connection {
   std::optional<sim_time> rto_deadline() const noexcept { return rto_deadline_; }
   std::optional<sim_time> delayed_ack_deadline() const noexcept { return delack_deadline_; }
   std::optional<sim_time> time_wait_deadline() const noexcept { return time_wait_deadline_; }
+  std::optional<sim_time> persist_deadline() const noexcept { return persist_deadline_; }
 
  private:
   // The instantiated bodies (tcp.cpp): Sink is `sink` or tcp_set's session sink.
@@ -499,6 +507,12 @@ class connection {
   bool ack_now_ = false;
   std::optional<sim_time> delack_deadline_;
   std::optional<sim_time> time_wait_deadline_;
+
+  // Persist timer (RFC 9293 3.8.6.1).
+  std::optional<sim_time> persist_deadline_;
+  std::uint32_t persist_backoff_ = 0;  // probes sent since the window was last open
+  /// Starts or stops the persist timer after output.
+  void update_persist(sim_time now) noexcept;
 };
 
 }  // namespace vnetsim::tcp
