@@ -6,9 +6,12 @@
 // TSO segmented by the NIC model in software, and no TSO (one engine segment per frame).
 // Checksums are offloaded to the NIC in all three. The `_stack` variants run the same
 // transfer through the endpoint stack (traffic::endpoint_set with ARP and IPv4, and
-// tcp::tcp_set) on two NICs joined by the link.
+// tcp::tcp_set) on two NICs joined by the link. The `_vm_bond` variants send from a VM
+// behind an ESX host's 2-member bond through a switch (tests/traffic/host_world.hpp), with
+// TSO (both members offer it) and without (one member lacks it, so the bond has none).
 #include <benchmark/benchmark.h>
 
+#include "../tests/traffic/host_world.hpp"
 #include "../tests/traffic/tcp_nic_world.hpp"
 #include "vnetsim/traffic/endpoint.hpp"
 #include "vnetsim/traffic/tcp_set.hpp"
@@ -106,8 +109,49 @@ void run_stack(benchmark::State& state, bool tso) {
 void BM_tcp_stack_10g_tso(benchmark::State& state) { run_stack(state, true); }
 void BM_tcp_stack_10g_no_tso(benchmark::State& state) { run_stack(state, false); }
 
+/// A VM behind an ESX host's 2-member bond (tests/traffic/host_world.hpp) sends to a peer
+/// on a switch, 10 GbE everywhere. `tso`: both members offer TSO, so the VM's stack hands
+/// super-segments (automatic mode) and the member NIC segments them; otherwise one member
+/// lacks TSO, the bond has none [AG2] and the VM's stack sends MSS segments.
+void run_vm_bond(benchmark::State& state, bool tso) {
+  test::host_world_config hc;
+  hc.members[1].tso = tso;
+  test::host_world w(hc);
+  tcp::tcp_set tcps{w.sim, w.eps, w.streams};
+  tcp::bulk_session_config b;
+  b.name = "bulk";
+  b.client = w.vm_ep;
+  b.server = w.peer;
+  b.client_tcp.recv_buffer = b.server_tcp.recv_buffer = 1024 * 1024;
+  b.client_tcp.send_buffer = 4 * 1024 * 1024;
+  b.app.expected_duration = sim_time::from_s(600);
+  const auto s = tcps.add_tcp_bulk(b);
+  w.sim.run_until(sim_time::from_ms(20));
+  const std::uint64_t start = tcps.report(s).app.bytes_delivered;
+  sim_time t = w.sim.now();
+  for (auto _ : state) {
+    t += sim_time::from_ms(10);
+    w.sim.run_until(t);
+  }
+  const auto r = tcps.report(s);
+  const std::uint64_t bytes = r.app.bytes_delivered - start;
+  state.counters["sim_bytes_per_s"] =
+      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
+  state.counters["sim_Gbps"] = static_cast<double>(bytes) * 8 /
+                               (static_cast<double>(state.iterations()) * 0.01) / 1e9;
+  if (r.client.tcpRetransSegs != 0 || r.server.bad_payload != 0 ||
+      (r.client.tso_super_segments != 0) != tso) {
+    state.SkipWithError("unexpected retransmissions, bad payload or TSO use");
+  }
+}
+
+void BM_tcp_vm_bond_10g_tso(benchmark::State& state) { run_vm_bond(state, true); }
+void BM_tcp_vm_bond_10g_no_tso(benchmark::State& state) { run_vm_bond(state, false); }
+
 }  // namespace
 
+BENCHMARK(BM_tcp_vm_bond_10g_tso)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tcp_vm_bond_10g_no_tso)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_tcp_stack_10g_tso)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_tcp_stack_10g_no_tso)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_tcp_bulk_10g_tso)->Unit(benchmark::kMillisecond);

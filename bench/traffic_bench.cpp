@@ -1,6 +1,6 @@
 // End-to-end UDP flow cost (issue 6 "Benchmarks": frames per wall second through host,
-// link and switch): endpoint -> nic -> 10 GbE link -> switch -> 10 GbE link -> nic ->
-// endpoint. Each iteration runs the simulator for 1 ms of simulated time; items are the
+// bond, link and switch): endpoint -> nic -> 10 GbE link -> switch -> 10 GbE link -> nic ->
+// endpoint, and (bm_udp_flow_vm_bond) from a VM through the host's vswitch and bond first. Each iteration runs the simulator for 1 ms of simulated time; items are the
 // frames the receiving endpoint's flow accounting delivered in it, so items_per_second
 // is delivered frames per wall second, everything included (flow send event, UDP/IPv4/
 // Ethernet headers, checksum requests and the NIC filling them, two link hops with their
@@ -11,6 +11,7 @@
 #include "vnetsim/dev/nic.hpp"
 #include "vnetsim/net/switch.hpp"
 #include "vnetsim/traffic/endpoint.hpp"
+#include "../tests/traffic/host_world.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::literals;
@@ -80,7 +81,36 @@ void run(benchmark::State& state, traffic::arrival_process process) {
 void bm_udp_flow_constant(benchmark::State& state) { run(state, traffic::arrival_process::constant); }
 void bm_udp_flow_poisson(benchmark::State& state) { run(state, traffic::arrival_process::poisson); }
 
+/// The same flow from a VM behind an ESX host (tests/traffic/host_world.hpp): VM endpoint ->
+/// vswitch -> 2-member out-mac bond -> vmnic -> 10 GbE link -> switch -> 10 GbE link -> NIC
+/// -> peer endpoint. Checksums are requested from the vNIC (the bond offers them) and filled
+/// by the member NIC.
+void bm_udp_flow_vm_bond(benchmark::State& state) {
+  test::host_world w;
+  traffic::udp_flow_config f;
+  f.name = "f";
+  f.src = w.vm_ep;
+  f.dst = w.eps.config(w.peer).ip;
+  f.src_port = 40000;
+  f.dst_port = 5001;
+  f.payload_len = static_cast<std::uint32_t>(state.range(1));
+  f.rate_pps = static_cast<std::uint64_t>(state.range(0));
+  f.stop = 120_s;
+  const auto flow = w.eps.add_udp_flow(f);
+  w.sim.reserve(1 << 12);
+  w.sim.run_for(10_ms);  // ARP, pool slabs, rings, the bond's start
+  const std::uint64_t before = w.eps.flow_stats(flow).delivered;
+  for (auto _ : state) w.sim.run_for(1_ms);
+  const auto& s = w.eps.flow_stats(flow);
+  state.SetItemsProcessed(static_cast<std::int64_t>(s.delivered - before));
+  state.counters["lost"] = static_cast<double>(s.lost);
+  state.counters["sim_ms"] = static_cast<double>(w.sim.now().ns()) / 1e6;
+  if (s.delivered == before || w.bond().tx_frames == 0) state.SkipWithError("nothing crossed the bond");
+}
+
 }  // namespace
+
+BENCHMARK(bm_udp_flow_vm_bond)->Args({1'000'000, 64})->Args({500'000, 1400})->Unit(benchmark::kMicrosecond);
 
 // Args: packets per second, UDP payload bytes.
 BENCHMARK(bm_udp_flow_constant)->Args({1'000'000, 64})->Args({500'000, 1400})->Unit(benchmark::kMicrosecond);

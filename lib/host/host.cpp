@@ -178,6 +178,7 @@ struct host_set::team_rec {
   std::unique_ptr<bond::policy> policy;
   std::unique_ptr<beacon::monitor> monitor;
   bond::capabilities caps{};
+  dev::nic_capabilities vnic_caps;  // what a vNIC on the team's vswitch sees (vnic_capabilities)
   dev::nic_cost_model cost;
   kernel::event_handle timer{};
   std::optional<sim_time> timer_at;
@@ -644,6 +645,17 @@ void host_set::rebuild(std::uint32_t t, bool monitor_too, std::string_view /*why
   }
   tr.policy = std::move(p);
   tr.caps = tr.policy->bond_capabilities();
+  // The vNICs' view: the features every member has [AG2], in the bond's terms (a feature
+  // the host does only in pairs, as insert + strip or tx + rx checksum, is one feature).
+  dev::nic_capabilities vc;
+  for (std::uint32_t v : tr.members) vc = vc & nics_->config(vmnics_[v]->nic).caps;
+  vc.vlan_insert = vc.vlan_strip = tr.caps.vlan;
+  vc.tx_checksum = vc.rx_checksum = tr.caps.checksum;
+  // A guest segments only what the vNIC also checksums: the host's software segmentation
+  // fills checksums, but a guest stack drops TSO without checksum offload (Linux
+  // netdev_fix_features: "Dropping TSO features since no CSUM feature").
+  vc.tso = tr.caps.tso && tr.caps.checksum;
+  tr.vnic_caps = vc;
   tr.cost = nics_->config(vmnics_[tr.members[0]]->nic).cost;
   for (std::size_t i = 0; i < tr.members.size(); ++i) tr.nic[i] = vmnics_[tr.members[i]]->nic;
   const auto new_active = tr.policy->active();
@@ -1649,6 +1661,12 @@ std::uint32_t host_set::pending_deliveries(vnic_id v) const {
 wire::mac_address host_set::vnic_mac(vnic_id v) const {
   if (v >= vnics_.size()) throw host_error(fmt::format("vnic id {} does not exist", v));
   return vnics_[v].mac;
+}
+
+const dev::nic_capabilities& host_set::vnic_capabilities(vnic_id v) const {
+  if (v >= vnics_.size()) throw host_error(fmt::format("vnic id {} does not exist", v));
+  const vswitch_rec& s = *vnics_[v].sw;
+  return s.team_ptr != nullptr ? s.team_ptr->vnic_caps : internal_vnic_capabilities;
 }
 
 // ---------------------------------------------------------------------------------------

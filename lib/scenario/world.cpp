@@ -378,7 +378,7 @@ host::host_id world::add_host(const host_spec& h) {
         traffic::endpoint_config ec = vn.ep;
         ec.mac = hosts_.vnic_mac(v);
         const traffic::endpoint_id ep = endpoints_.add(ec);
-        endpoints_.attach_custom(ep, &world::on_vnic_tx, this, v);
+        endpoints_.attach_custom(ep, &world::on_vnic_tx, this, v, hosts_.vnic_capabilities(v));
         if (vnic_endpoint_.size() <= v) vnic_endpoint_.resize(v + 1, 0);
         vnic_endpoint_[v] = ep;
         devices_.push_back({ec.name, {device_kind::vm_endpoint, ep}});

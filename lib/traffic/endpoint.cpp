@@ -168,19 +168,27 @@ void endpoint_set::attach_custom(endpoint_id ep, tx_fn fn, void* ctx, std::uint3
   e.offload = e.cfg.tx_checksum_offload && honours_csum_offload;
 }
 
+void endpoint_set::attach_custom(endpoint_id ep, tx_fn fn, void* ctx, std::uint32_t port,
+                                 const dev::nic_capabilities& caps) {
+  attach_custom(ep, fn, ctx, port, false);
+  eps_[ep].caps = &caps;
+}
+
 void endpoint_set::set_tcp_handler(endpoint_id ep, tcp_rx_fn fn, void* ctx) {
   endpoint& e = at(ep);
   e.tcp = fn;
   e.tcp_ctx = ctx;
 }
 
-bool endpoint_set::offloads_checksum(endpoint_id ep) const { return at(ep).offload; }
+bool endpoint_set::offloads_checksum(endpoint_id ep) const { return offloads(at(ep)); }
 
 const dev::nic_capabilities* endpoint_set::nic_caps(endpoint_id ep) const {
   const endpoint& e = at(ep);
-  if (e.att != attachment::nic) return nullptr;
+  if (e.att != attachment::nic) return e.caps;
   return &nics_->config(e.nic).caps;
 }
+
+bool endpoint_set::nic_checks_rx(endpoint_id ep) const { return at(ep).att == attachment::nic; }
 
 // ---- lookups ----------------------------------------------------------------------------
 
@@ -331,7 +339,7 @@ bool endpoint_set::send_ip(endpoint_id ep, wire::ipv4_address dst, wire::ip_prot
   dev::frame_meta& m = frame.meta();
   const bool l4_fill = csum == l4_checksum::fill &&
                        (proto == wire::ip_protocol::udp || proto == wire::ip_protocol::tcp);
-  if (e.offload) {
+  if (offloads(e)) {
     ip.emit(ipv, wire::checksum_mode::skip);
     m.csum = dev::csum_offload::ipv4_header | (l4_fill ? dev::csum_offload::l4 : dev::csum_offload::none);
   } else {
@@ -596,7 +604,7 @@ void endpoint_set::ip_input(endpoint_id id, endpoint& e, dev::frame_ref& frame, 
   // (3.2.1.7), and RFC 4293 counts hop-count errors here. A NIC has verified the header
   // checksum already (and dropped bad ones, ifInErrors); other owners have not.
   if (ip.length_error() || ip.version() != wire::ipv4_version || ip.ttl() == 0 ||
-      (e.att != attachment::nic && !ip.verify_checksum())) {
+      (e.att != attachment::nic && !ipv4_checksum_pending(frame.meta()) && !ip.verify_checksum())) {
     ++e.c.ipInHdrErrors;
     return;
   }
@@ -709,7 +717,7 @@ void endpoint_set::udp_input(endpoint_id, endpoint& e, dev::frame_ref& frame, st
     return;
   }
   // A NIC has verified the checksum already (and dropped bad ones); other owners have not.
-  if (e.att != attachment::nic) {
+  if (e.att != attachment::nic && !l4_checksum_pending(frame.meta())) {
     const wire::ipv4_packet_const ip{d.subspan(ip_off)};
     if (!udp.verify_checksum(ip.src_addr(), ip.dst_addr())) {
       ++e.c.udpInErrors;

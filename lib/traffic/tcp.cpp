@@ -1,5 +1,7 @@
 #include "vnetsim/traffic/tcp.hpp"
 
+#include "vnetsim/traffic/tcp_set.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -76,6 +78,15 @@ void config::validate() const {
   if (msl <= sim_time::zero()) fail("config", "msl must be > 0");
 }
 
+void connection::set_tso(bool on, std::uint32_t max_payload) {
+  if (on && (max_payload < cfg_.mss || max_payload > max_tso_payload)) {
+    fail("set_tso", fmt::format("tso_max_payload {} is outside [mss {}, {}]", max_payload,
+                                cfg_.mss, max_tso_payload));
+  }
+  cfg_.tso = on;
+  if (on) cfg_.tso_max_payload = max_payload;
+}
+
 namespace {
 
 /// payload_pattern() runs of up to 64 KiB: the mod-251 ramp from any phase, so a run in one
@@ -148,7 +159,8 @@ connection::connection(const config& cfg, endpoint local, endpoint remote, std::
 
 // --- user calls (RFC 9293 3.10.1-3.10.5) ------------------------------------------------
 
-void connection::open_active(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::open_active_impl(sim_time now, Sink& out) {
   if (state_ != state::closed) {
     fail("connection::open_active",
          fmt::format("connection already exists (state {})", to_string(state_)));
@@ -164,7 +176,8 @@ void connection::open_active(sim_time now, sink& out) {
   refresh_stats();
 }
 
-void connection::listen(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::listen_impl(sim_time now, Sink& out) {
   if (state_ != state::closed) {
     fail("connection::listen",
          fmt::format("connection already exists (state {})", to_string(state_)));
@@ -177,7 +190,8 @@ void connection::listen(sim_time now, sink& out) {
   set_state(state::listen, now, out);
 }
 
-std::size_t connection::send(std::size_t bytes, sim_time now, sink& out) {
+template <output_sink Sink>
+std::size_t connection::send_impl(std::size_t bytes, sim_time now, Sink& out) {
   switch (state_) {
     case state::syn_sent:
     case state::syn_received:
@@ -202,7 +216,8 @@ std::size_t connection::send(std::size_t bytes, sim_time now, sink& out) {
   return static_cast<std::size_t>(take);
 }
 
-void connection::close(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::close_impl(sim_time now, Sink& out) {
   switch (state_) {
     case state::closed:
       fail("connection::close", "connection does not exist (state CLOSED)");
@@ -231,7 +246,8 @@ void connection::close(sim_time now, sink& out) {
   refresh_stats();
 }
 
-void connection::abort(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::abort_impl(sim_time now, Sink& out) {
   if (synchronized(state_) && state_ != state::time_wait) {
     send_rst(snd_wire(snd_nxt_), 0, false, now, out);  // <SEQ=SND.NXT><CTL=RST>
   }
@@ -256,8 +272,9 @@ std::int64_t connection::unwrap_seq(std::uint32_t seq) const noexcept {
          static_cast<std::int32_t>(seq - rcv_wire(rcv_nxt_));
 }
 
-void connection::on_segment(const wire::tcp_repr& seg, std::span<const std::byte> payload,
-                            sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::on_segment_impl(const wire::tcp_repr& seg, std::span<const std::byte> payload,
+                            sim_time now, Sink& out) {
   ++stats_.tcpInSegs;
   switch (state_) {
     case state::closed: {
@@ -286,7 +303,8 @@ void connection::on_segment(const wire::tcp_repr& seg, std::span<const std::byte
   refresh_stats();
 }
 
-void connection::on_segment_listen(const wire::tcp_repr& seg, sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::on_segment_listen(const wire::tcp_repr& seg, sim_time now, Sink& out) {
   // RFC 9293 3.10.7.2.
   if (has(seg.flags, tcp_flags::rst)) return;
   if (has(seg.flags, tcp_flags::ack)) {
@@ -305,9 +323,10 @@ void connection::on_segment_listen(const wire::tcp_repr& seg, sim_time now, sink
   send_syn(true, now, out);
 }
 
+template <output_sink Sink>
 void connection::on_segment_syn_sent(const wire::tcp_repr& seg,
                                      std::span<const std::byte> /*payload*/, sim_time now,
-                                     sink& out) {
+                                     Sink& out) {
   // RFC 9293 3.10.7.3.
   bool ack_ok = false;
   std::int64_t ack_pos = 0;
@@ -352,9 +371,10 @@ void connection::on_segment_syn_sent(const wire::tcp_repr& seg,
   send_syn(true, now, out);
 }
 
+template <output_sink Sink>
 void connection::on_segment_synchronized(const wire::tcp_repr& seg,
                                          std::span<const std::byte> payload, sim_time now,
-                                         sink& out) {
+                                         Sink& out) {
   // RFC 9293 3.10.7.4 "Otherwise".
   bool syn = has(seg.flags, tcp_flags::syn);
   const bool fin = has(seg.flags, tcp_flags::fin);
@@ -457,8 +477,9 @@ void connection::on_segment_synchronized(const wire::tcp_repr& seg,
   output(now, out);
 }
 
+template <output_sink Sink>
 bool connection::process_ack(const wire::tcp_repr& seg, std::int64_t seg_pos, bool dup_candidate,
-                             sim_time now, sink& out) {
+                             sim_time now, Sink& out) {
   const std::int64_t ack_pos = unwrap_ack(seg.ack);
   if (ack_pos > static_cast<std::int64_t>(snd_max_)) {
     send_ack(now, out);  // acknowledges something not yet sent
@@ -501,7 +522,8 @@ bool connection::process_ack(const wire::tcp_repr& seg, std::int64_t seg_pos, bo
   return true;
 }
 
-void connection::new_ack(std::uint64_t ack_pos, sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::new_ack(std::uint64_t ack_pos, sim_time now, Sink& out) {
   const std::uint64_t prev = snd_una_;
   const std::uint64_t lo = std::max<std::uint64_t>(prev, 1);
   const std::uint64_t hi = std::min(ack_pos, data_end());
@@ -559,7 +581,8 @@ void connection::new_ack(std::uint64_t ack_pos, sim_time now, sink& out) {
   if (data_acked != 0) out.acked(now, hi - 1);
 }
 
-void connection::on_dupack(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::on_dupack(sim_time now, Sink& out) {
   ++dupacks_;
   ++stats_.dup_acks_in;
   if (in_recovery_) {
@@ -582,8 +605,9 @@ void connection::on_dupack(sim_time now, sink& out) {
                             ssthresh_, cwnd_));
 }
 
+template <output_sink Sink>
 void connection::process_data(std::uint64_t pos, std::span<const std::byte> payload,
-                              sim_time now, sink& out) {
+                              sim_time now, Sink& out) {
   std::uint64_t start = pos;
   std::uint64_t end = pos + payload.size();
   if (start < rcv_nxt_) start = rcv_nxt_;
@@ -660,7 +684,8 @@ void connection::process_data(std::uint64_t pos, std::span<const std::byte> payl
   ++stats_.ooo_segments_in;
 }
 
-void connection::process_fin(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::process_fin(sim_time now, Sink& out) {
   rcv_nxt_ = *fin_pos_ + 1;
   ack_now_ = true;
   switch (state_) {
@@ -699,7 +724,8 @@ void connection::take_options(const wire::tcp_repr& syn) {
   }
 }
 
-void connection::established(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::established(sim_time now, Sink& out) {
   set_state(state::established, now, out);
   // Initial window (RFC 5681 3.1 eq. 1, or RFC 6928 2); one SMSS after a lost SYN or
   // SYN-ACK (RFC 5681 3.1).
@@ -719,7 +745,8 @@ void connection::established(sim_time now, sink& out) {
   backoff_ = 0;
 }
 
-void connection::reset_received(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::reset_received(sim_time now, Sink& out) {
   // RFC 9293 3.10.7.4 second step.
   log(now, out, "connection reset");
   switch (state_) {
@@ -745,7 +772,8 @@ void connection::reset_received(sim_time now, sink& out) {
   set_state(state::closed, now, out);
 }
 
-void connection::enter_time_wait(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::enter_time_wait(sim_time now, Sink& out) {
   set_state(state::time_wait, now, out);
   rto_deadline_.reset();
   time_wait_deadline_ = now + cfg_.msl * 2;  // RFC 9293 3.4.2
@@ -753,7 +781,8 @@ void connection::enter_time_wait(sim_time now, sink& out) {
 
 // --- timers -----------------------------------------------------------------------------
 
-void connection::on_timer(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::on_timer_impl(sim_time now, Sink& out) {
   if (time_wait_deadline_ && *time_wait_deadline_ <= now) {
     time_wait_deadline_.reset();
     set_state(state::closed, now, out);
@@ -763,18 +792,47 @@ void connection::on_timer(sim_time now, sink& out) {
     ++stats_.delayed_acks;
     send_ack(now, out);
   }
+  if (persist_deadline_ && *persist_deadline_ <= now) {
+    // Zero-window probe (RFC 9293 3.8.6.1): an already acknowledged sequence number and no
+    // data, so the peer answers with an ACK and its current window (RFC 9293 3.10.7.4).
+    persist_deadline_.reset();
+    wire::tcp_repr r = header(tcp_flags::ack, snd_una_ - 1);
+    ++stats_.tcpOutSegs;
+    ++stats_.persist_probes;
+    ++persist_backoff_;
+    ack_now_ = false;
+    delack_deadline_.reset();
+    unacked_rcv_ = 0;
+    out.transmit(now, r, 0, 0, 0);
+    update_persist(now);
+  }
   refresh_stats();
+}
+
+void connection::update_persist(sim_time now) noexcept {
+  const bool waiting = snd_nxt_ < data_end() || (fin_queued_ && snd_nxt_ < fin_end());
+  if (snd_wnd_ != 0 || !waiting || snd_nxt_ != snd_una_ || rto_deadline_) {
+    persist_deadline_.reset();
+    if (snd_wnd_ != 0) persist_backoff_ = 0;
+    return;
+  }
+  if (persist_deadline_) return;
+  // One RTO, doubled per probe, at most max_rto (RFC 9293 3.8.6.1 "increase exponentially").
+  sim_time interval = rto_;
+  for (std::uint32_t i = 0; i < persist_backoff_ && interval < cfg_.max_rto; ++i) interval = interval + interval;
+  persist_deadline_ = now + std::min(interval, cfg_.max_rto);
 }
 
 std::optional<sim_time> connection::next_deadline() const noexcept {
   std::optional<sim_time> d;
-  for (const auto& t : {rto_deadline_, delack_deadline_, time_wait_deadline_}) {
+  for (const auto& t : {rto_deadline_, delack_deadline_, time_wait_deadline_, persist_deadline_}) {
     if (t && (!d || *t < *d)) d = t;
   }
   return d;
 }
 
-void connection::on_rto(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::on_rto(sim_time now, Sink& out) {
   rto_deadline_.reset();
   if (state_ == state::syn_sent || state_ == state::syn_received) {
     if (backoff_ >= cfg_.max_syn_retransmissions) {
@@ -867,7 +925,8 @@ wire::tcp_repr connection::header(tcp_flags flags, std::uint64_t seq_pos) const 
   return r;
 }
 
-void connection::send_syn(bool with_ack, sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::send_syn(bool with_ack, sim_time now, Sink& out) {
   wire::tcp_repr r = header(with_ack ? (tcp_flags::syn | tcp_flags::ack) : tcp_flags::syn, 0);
   r.mss = cfg_.mss;
   // Offered in a SYN when configured; in a SYN-ACK only if the SYN had it (RFC 7323 2.2).
@@ -885,7 +944,8 @@ void connection::send_syn(bool with_ack, sim_time now, sink& out) {
   if (!rto_deadline_) restart_rto(now);
 }
 
-void connection::send_ack(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::send_ack(sim_time now, Sink& out) {
   const wire::tcp_repr r = header(tcp_flags::ack, snd_nxt_);
   ++stats_.tcpOutSegs;
   ack_now_ = false;
@@ -894,8 +954,9 @@ void connection::send_ack(sim_time now, sink& out) {
   out.transmit(now, r, 0, 0, 0);
 }
 
+template <output_sink Sink>
 void connection::send_rst(std::uint32_t seq, std::uint32_t ack, bool with_ack, sim_time now,
-                          sink& out) {
+                          Sink& out) {
   wire::tcp_repr r;
   r.src_port = local_.port;
   r.dst_port = remote_.port;
@@ -907,8 +968,9 @@ void connection::send_rst(std::uint32_t seq, std::uint32_t ack, bool with_ack, s
   out.transmit(now, r, 0, 0, 0);
 }
 
+template <output_sink Sink>
 void connection::send_data(std::uint64_t pos, std::uint32_t len, bool fin, retrans_cause cause,
-                           sim_time now, sink& out) {
+                           sim_time now, Sink& out) {
   tcp_flags flags = tcp_flags::ack;
   if (len != 0 && pos + len == data_end()) flags = flags | tcp_flags::psh;
   if (fin) flags = flags | tcp_flags::fin;
@@ -935,7 +997,8 @@ void connection::send_data(std::uint64_t pos, std::uint32_t len, bool fin, retra
   if (!rto_deadline_) restart_rto(now);  // RFC 6298 5.1
 }
 
-void connection::fast_retransmit(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::fast_retransmit(sim_time now, Sink& out) {
   const std::uint64_t end = data_end();
   const std::uint64_t len =
       snd_una_ < end ? std::min<std::uint64_t>(smss_, std::min(end, snd_max_) - snd_una_) : 0;
@@ -944,7 +1007,8 @@ void connection::fast_retransmit(sim_time now, sink& out) {
   send_data(snd_una_, static_cast<std::uint32_t>(len), fin, retrans_cause::fast, now, out);
 }
 
-void connection::output(sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::output(sim_time now, Sink& out) {
   const bool may_send = state_ == state::established || state_ == state::close_wait ||
                         state_ == state::fin_wait_1 || state_ == state::closing ||
                         state_ == state::last_ack;
@@ -978,13 +1042,15 @@ void connection::output(sim_time now, sink& out) {
       snd_nxt_ += len + (fin ? 1 : 0);
       snd_max_ = std::max(snd_max_, snd_nxt_);
     }
+    update_persist(now);
   }
   if (ack_now_) send_ack(now, out);
 }
 
 // --- state ------------------------------------------------------------------------------
 
-void connection::set_state(state to, sim_time now, sink& out) {
+template <output_sink Sink>
+void connection::set_state(state to, sim_time now, Sink& out) {
   const state from = state_;
   if (from == to) return;
   state_ = to;
@@ -992,12 +1058,14 @@ void connection::set_state(state to, sim_time now, sink& out) {
     rto_deadline_.reset();
     delack_deadline_.reset();
     time_wait_deadline_.reset();
+    persist_deadline_.reset();
   }
   log(now, out, fmt::format("{}=>{}", to_string(from), to_string(to)));
   out.state_changed(from, to, now);
 }
 
-void connection::log(sim_time now, sink& out, std::string_view what) const {
+template <output_sink Sink>
+void connection::log(sim_time now, Sink& out, std::string_view what) const {
   out.log(now, fmt::format("{} tcp {}:{}>{}:{}: {}", now, local_.addr, local_.port, remote_.addr,
                            remote_.port, what));
 }
@@ -1009,5 +1077,21 @@ void connection::refresh_stats() noexcept {
   stats_.rttvar = rttvar_;
   stats_.rto = rto_;
 }
+
+// The two output types (output_sink): the virtual interface, and tcp_set's session sink
+// (private to tcp_set; explicit instantiations are exempt from access checks, C++20
+// [temp.spec.general]/6).
+#define VNETSIM_TCP_CONNECTION_FOR(S)                                                       \
+  template void connection::open_active_impl<S>(sim_time, S&);                                   \
+  template void connection::listen_impl<S>(sim_time, S&);                                        \
+  template void connection::on_segment_impl<S>(const wire::tcp_repr&, std::span<const std::byte>, \
+                                          sim_time, S&);                                    \
+  template void connection::on_timer_impl<S>(sim_time, S&);                                      \
+  template std::size_t connection::send_impl<S>(std::size_t, sim_time, S&);                      \
+  template void connection::close_impl<S>(sim_time, S&);                                         \
+  template void connection::abort_impl<S>(sim_time, S&);
+VNETSIM_TCP_CONNECTION_FOR(sink)
+VNETSIM_TCP_CONNECTION_FOR(tcp_set::side_sink)
+#undef VNETSIM_TCP_CONNECTION_FOR
 
 }  // namespace vnetsim::tcp

@@ -1,5 +1,7 @@
 #include "vnetsim/traffic/tcp_app.hpp"
 
+#include "vnetsim/traffic/tcp_set.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -98,7 +100,8 @@ bulk_app::bulk_app(const bulk_config& cfg)
       meter_(cfg.bin, cfg.expected_duration),
       target_(cfg.bytes == 0 ? std::numeric_limits<std::uint64_t>::max() : cfg.bytes) {}
 
-void bulk_app::pump(connection& sender, sim_time now, sink& out) {
+template <output_sink Sink>
+void bulk_app::pump_impl(connection& sender, sim_time now, Sink& out) {
   if (closed_ || !writable(sender.current_state())) return;
   if (sender.bytes_written() < target_) {
     const std::uint64_t want = std::min(target_ - sender.bytes_written(), max_write);
@@ -122,7 +125,8 @@ void bulk_app::on_delivered(sim_time now, std::uint64_t /*offset*/, std::uint32_
   }
 }
 
-void bulk_app::stop(connection& sender, sim_time now, sink& out) {
+template <output_sink Sink>
+void bulk_app::stop_impl(connection& sender, sim_time now, Sink& out) {
   target_ = sender.bytes_written();
   if (meter_.bytes() >= target_ && !complete_) {
     complete_ = true;
@@ -150,7 +154,8 @@ rr_app::rr_app(const rr_config& cfg) : cfg_(cfg), meter_(cfg.bin, cfg.expected_d
   request_due_ = true;
 }
 
-void rr_app::pump_client(connection& client, sim_time now, sink& out) {
+template <output_sink Sink>
+void rr_app::pump_client_impl(connection& client, sim_time now, Sink& out) {
   if (closed_ || !writable(client.current_state())) return;
   const bool more = !stopped_ && (cfg_.transactions == 0 || done_ < cfg_.transactions);
   if (!in_transaction_ && request_due_ && more) {
@@ -170,7 +175,8 @@ void rr_app::pump_client(connection& client, sim_time now, sink& out) {
   }
 }
 
-void rr_app::pump_server(connection& server, sim_time now, sink& out) {
+template <output_sink Sink>
+void rr_app::pump_server_impl(connection& server, sim_time now, Sink& out) {
   const state s = server.current_state();
   if (!writable(s)) return;
   while (server_owed_ != 0) {
@@ -223,5 +229,16 @@ app_report rr_app::report(const connection& client, const connection& server,
   r.complete = cfg_.transactions != 0 && done_ >= cfg_.transactions;
   return r;
 }
+
+// The two output types (tcp.hpp output_sink); tcp_set's is private to it (explicit
+// instantiations are exempt from access checks).
+#define VNETSIM_TCP_APPS_FOR(S)                                           \
+  template void bulk_app::pump_impl<S>(connection&, sim_time, S&);             \
+  template void bulk_app::stop_impl<S>(connection&, sim_time, S&);             \
+  template void rr_app::pump_client_impl<S>(connection&, sim_time, S&);        \
+  template void rr_app::pump_server_impl<S>(connection&, sim_time, S&);
+VNETSIM_TCP_APPS_FOR(sink)
+VNETSIM_TCP_APPS_FOR(tcp_set::side_sink)
+#undef VNETSIM_TCP_APPS_FOR
 
 }  // namespace vnetsim::tcp

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -18,21 +21,37 @@ namespace {
 /// a TSO super-frame carries besides its payload.
 constexpr std::uint32_t tso_frame_overhead = 14 + 4 + 20 + 20;
 
+/// Whether a connection with `cfg` uses TSO under `mode` on a path with `caps` (nullptr:
+/// none known), and the super-segment size.
+std::pair<bool, std::uint32_t> tso_for(tso_mode mode, const dev::nic_capabilities* caps,
+                                       const config& cfg) noexcept {
+  bool on = false;
+  switch (mode) {
+    case tso_mode::automatic:
+      on = caps != nullptr && caps->tso;
+      break;
+    case tso_mode::on:
+      on = true;
+      break;
+    case tso_mode::off:
+      on = false;
+      break;
+  }
+  std::uint32_t max = cfg.tso_max_payload;
+  if (on && caps != nullptr && caps->tso && caps->tso_max_frame > tso_frame_overhead) {
+    max = std::min(max, caps->tso_max_frame - tso_frame_overhead);
+  }
+  return {on, max};
+}
+
 }  // namespace
 
-/// One end's sink: forwards to the set, and delivery to the application.
-struct tcp_set::side_sink final : sink {
-  tcp_set* set = nullptr;
-  session* s = nullptr;
-  int side = 0;
+void tcp_set::side_sink::transmit(sim_time, const wire::tcp_repr& seg, std::uint64_t off,
+                                  std::uint32_t len, std::uint16_t tso_mss) {
+  set->transmit(*s, side, seg, off, len, tso_mss);
+}
 
-  void transmit(sim_time, const wire::tcp_repr& seg, std::uint64_t off, std::uint32_t len,
-                std::uint16_t tso_mss) override {
-    set->transmit(*s, side, seg, off, len, tso_mss);
-  }
-  void deliver(sim_time now, std::uint64_t off, std::uint32_t len) override;
-  void log(sim_time, std::string_view line) override { set->log_.emplace_back(line); }
-};
+void tcp_set::side_sink::log(sim_time, std::string_view line) { set->log_.emplace_back(line); }
 
 struct tcp_set::session {
   session_id id = 0;
@@ -43,6 +62,8 @@ struct tcp_set::session {
   std::array<side_sink, 2> sinks;
   std::optional<bulk_app> bulk;
   std::optional<rr_app> rr;
+  tso_mode tso = tso_mode::automatic;
+  std::array<config, 2> tcp_cfg;  // as configured, before the path's TSO
   sim_time start;
   bool started = false;
   kernel::event_handle timer;
@@ -63,6 +84,10 @@ void tcp_set::side_sink::deliver(sim_time now, std::uint64_t off, std::uint32_t 
 tcp_set::tcp_set(kernel::simulator& sim, traffic::endpoint_set& eps,
                  const kernel::rng_streams& streams)
     : sim_(&sim), eps_(&eps), streams_(&streams) {
+  // The engine reaches a session's sink by a direct call: no vtable, and the engine's
+  // member templates accept it.
+  static_assert(!std::is_polymorphic_v<side_sink>);
+  static_assert(output_sink<side_sink>);
   timer_kind_ = sim.register_kind("tcp/timer", &tcp_set::on_timer, this);
 }
 
@@ -116,21 +141,8 @@ session_id tcp_set::add(const session_config& cfg, std::unique_ptr<session> s) {
   kernel::rng iss = streams_->get(fmt::format("tcp/{}", cfg.name));
   for (int side = 0; side < 2; ++side) {
     config c = side == 0 ? cfg.client_tcp : cfg.server_tcp;
-    const dev::nic_capabilities* caps = eps_->nic_caps(s->ep[side]);
-    switch (cfg.tso) {
-      case tso_mode::automatic:
-        c.tso = caps != nullptr && caps->tso;
-        break;
-      case tso_mode::on:
-        c.tso = true;
-        break;
-      case tso_mode::off:
-        c.tso = false;
-        break;
-    }
-    if (c.tso && caps != nullptr && caps->tso && caps->tso_max_frame > tso_frame_overhead) {
-      c.tso_max_payload = std::min(c.tso_max_payload, caps->tso_max_frame - tso_frame_overhead);
-    }
+    s->tcp_cfg[side] = c;
+    std::tie(c.tso, c.tso_max_payload) = tso_for(cfg.tso, eps_->nic_caps(s->ep[side]), c);
     try {
       s->conn[side].emplace(c, endpoint{s->ip[side], port[side]},
                             endpoint{s->ip[1 - side], port[1 - side]},
@@ -146,6 +158,7 @@ session_id tcp_set::add(const session_config& cfg, std::unique_ptr<session> s) {
     bindings_[s->ep[side]].push_back({port[side], s->ip[1 - side], port[1 - side], id, side});
     eps_->set_tcp_handler(s->ep[side], &tcp_set::on_rx, this);
   }
+  s->tso = cfg.tso;
   s->start = cfg.start;
   sessions_.push_back(std::move(s));
   after(*sessions_.back());
@@ -235,9 +248,11 @@ void tcp_set::on_rx(void* ctx, traffic::endpoint_id ep, const wire::ipv4_address
     return;
   }
   const auto l4 = bytes.subspan(l4_offset, total - ip.header_len());
-  // A NIC verified the checksum on receive (dev::nic_set::receive); otherwise check here.
-  const auto mode = t.eps_->nic_caps(ep) != nullptr ? wire::checksum_mode::skip
-                                                    : wire::checksum_mode::full;
+  // A NIC verified the checksum on receive (dev::nic_set::receive), or the frame never
+  // passed one (traffic::l4_checksum_pending); otherwise check here.
+  const auto mode = t.eps_->nic_checks_rx(ep) || traffic::l4_checksum_pending(frame.meta())
+                        ? wire::checksum_mode::skip
+                        : wire::checksum_mode::full;
   const auto seg = wire::tcp_repr::parse(l4, src, dst, mode);
   if (!seg) {
     ++t.counters_.bad_segments;
@@ -253,6 +268,36 @@ void tcp_set::on_rx(void* ctx, traffic::endpoint_id ep, const wire::ipv4_address
     }
   }
   ++t.counters_.no_connection;
+  t.reset_unknown(ep, src, dst, *seg);
+}
+
+void tcp_set::reset_unknown(traffic::endpoint_id ep, const wire::ipv4_address& src,
+                            const wire::ipv4_address& dst, const wire::tcp_repr& seg) {
+  using wire::tcp_flags;
+  // RFC 9293 3.10.7.1 (CLOSED): a RST is discarded; anything else is answered with a RST
+  // the sender finds acceptable: <SEQ=SEG.ACK><CTL=RST> when the ACK bit is on, else
+  // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> (SEG.LEN counts SYN and FIN).
+  if ((seg.flags & tcp_flags::rst) != tcp_flags::none) return;
+  wire::tcp_repr r;
+  r.src_port = seg.dst_port;
+  r.dst_port = seg.src_port;
+  if ((seg.flags & tcp_flags::ack) != tcp_flags::none) {
+    r.seq = seg.ack;
+    r.flags = tcp_flags::rst;
+  } else {
+    const auto ctl = static_cast<std::uint32_t>((seg.flags & tcp_flags::syn) != tcp_flags::none) +
+                     static_cast<std::uint32_t>((seg.flags & tcp_flags::fin) != tcp_flags::none);
+    r.seq = 0;
+    r.ack = seg.seq + static_cast<std::uint32_t>(seg.payload.size()) + ctl;
+    r.flags = tcp_flags::rst | tcp_flags::ack;
+  }
+  dev::frame_ref f = eps_->allocate_ip_frame(r.header_len());
+  if (!f) return;  // the pool counted it
+  r.emit(wire::tcp_packet{f.data().subspan(traffic::ip_l4_offset, r.header_len())}, dst, src,
+         wire::checksum_mode::skip);
+  if (eps_->send_ip(ep, src, wire::ip_protocol::tcp, std::move(f), traffic::l4_checksum::fill)) {
+    ++counters_.rsts_sent;
+  }
 }
 
 void tcp_set::on_timer(void* ctx, kernel::simulator& sim, const kernel::event& ev) {
@@ -279,6 +324,19 @@ void tcp_set::on_timer(void* ctx, kernel::simulator& sim, const kernel::event& e
 
 void tcp_set::after(session& s) {
   const sim_time now = sim_->now();
+  if (s.tso == tso_mode::automatic) {
+    // The path's TSO follows the endpoint's capabilities (a bond member joining or
+    // leaving changes them [AG2]). Two flag reads per event when nothing changed.
+    for (int side = 0; side < 2; ++side) {
+      const dev::nic_capabilities* caps = eps_->nic_caps(s.ep[side]);
+      const config& now_cfg = s.conn[side]->settings();
+      if ((caps != nullptr && caps->tso) == now_cfg.tso) continue;
+      const auto [on, max] = tso_for(s.tso, caps, s.tcp_cfg[side]);
+      s.conn[side]->set_tso(on, max);
+      log_.push_back(fmt::format("{} tcp {} {}: TSO {} (path capabilities changed)", now,
+                                 s.name, side == 0 ? "client" : "server", on ? "on" : "off"));
+    }
+  }
   if (s.started) {
     connection& c = *s.conn[0];
     connection& v = *s.conn[1];
@@ -299,7 +357,11 @@ void tcp_set::after(session& s) {
   earliest(s.conn[0]->next_deadline());
   earliest(s.conn[1]->next_deadline());
   if (s.rr) earliest(s.rr->next_deadline());
-  if (d == s.timer_at) return;
+  // Lazy re-arming: a deadline that moved later (the RTO restarted by an ACK, every few
+  // segments) keeps the pending event, which finds nothing due and re-arms; only an
+  // earlier deadline cancels it. So a bulk transfer leaves no cancelled event per ACK in
+  // the queue.
+  if (s.timer_at && (!d || *d >= *s.timer_at)) return;
   if (s.timer_at) sim_->cancel(s.timer);
   s.timer_at = d;
   if (d) s.timer = sim_->schedule_at(std::max(*d, now), timer_kind_, s.id);

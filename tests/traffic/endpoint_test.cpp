@@ -3,6 +3,7 @@
 #include "vnetsim/traffic/endpoint.hpp"
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -404,6 +405,43 @@ TEST_CASE("IPv4 send: checksums filled in software, or requested from an owner t
   CHECK(wire::udp_packet_const{v.payload()}.checksum() != 0);
   CHECK(wire::udp_packet_const{v.payload()}.verify_checksum(v.src_addr(), v.dst_addr()));
   CHECK(w.eps.counters(b).sw_checksums == 2);
+}
+
+TEST_CASE("attach_custom with capabilities: offload follows them; unfilled checksums of a memory path are trusted") {
+  hub_world w;
+  dev::nic_capabilities caps_a, caps_b;  // what the owner offers; it may change later
+  std::array<endpoint_id, 2> ep{};
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    ep[i] = w.eps.add(ep_config(i));
+    w.eps.attach_custom(ep[i], &hub_world::on_tx, &w, ep[i], i == 0 ? caps_a : caps_b);
+  }
+  CHECK(w.eps.nic_caps(ep[0]) == &caps_a);
+  CHECK_FALSE(w.eps.nic_checks_rx(ep[0]));
+  CHECK(w.eps.offloads_checksum(ep[0]));
+  send_udp(w.eps, ep[0], ep_ip(1));  // ARP first, then the datagram
+  w.sim.run_until(1_ms);
+  const auto& rx = w.eps.counters(ep[1]);
+  // Delivered with both checksums unfilled (requests still in frame_meta): trusted.
+  const auto udp = w.frames(ep[0], 0x0800);
+  REQUIRE(udp.size() == 1);
+  CHECK(udp[0]->meta.csum == (dev::csum_offload::ipv4_header | dev::csum_offload::l4));
+  CHECK(wire::get_u16(udp[0]->bytes, 24) == 0);
+  CHECK(rx.ipInHdrErrors == 0);
+  CHECK(rx.udpInErrors == 0);
+  CHECK(rx.udpNoPorts == 1);  // reached the port lookup: every check passed
+  // The owner stops offering checksums (a bond member without them joined): software.
+  caps_a.tx_checksum = false;
+  CHECK_FALSE(w.eps.offloads_checksum(ep[0]));
+  send_udp(w.eps, ep[0], ep_ip(1));
+  w.sim.run_until(2_ms);
+  CHECK(w.eps.counters(ep[0]).sw_checksums == 2);
+  CHECK(rx.udpNoPorts == 2);
+  CHECK(rx.udpInErrors == 0);
+  // A frame without requests and with a wrong UDP checksum is still caught.
+  auto bad = w.frames(ep[0], 0x0800)[1]->bytes;
+  bad[bad.size() - 1] ^= std::byte{0xff};
+  w.inject(ep[1], bad);
+  CHECK(rx.udpInErrors == 1);
 }
 
 TEST_CASE("ICMP echo: answered with the same identifier, sequence and data; ping RTTs exact") {

@@ -270,3 +270,69 @@ TEST_CASE("tcp set: steady state allocates nothing; runs repeat exactly") {
   const auto second = run(false);
   CHECK(first == second);
 }
+
+TEST_CASE("tcp set: a segment for no connection is answered with a RST (RFC 9293 3.10.7.1)") {
+  test::hub_world w;
+  for (std::uint32_t i = 0; i < 2; ++i) w.add(ep_config(i));
+  tcp::tcp_set tcps(w.sim, w.eps, w.streams);
+  tcp::bulk_session_config c;  // installs the TCP hook on both; starts late
+  c.name = "late";
+  c.client = 0;
+  c.server = 1;
+  c.start = 10_s;
+  tcps.add_tcp_bulk(c);
+  // Endpoint 0 sends hand-made segments to port 7 of endpoint 1, where nothing listens.
+  const auto send = [&](wire::tcp_flags flags, std::uint32_t seq, std::uint32_t ack, std::size_t data) {
+    wire::tcp_repr r;
+    r.src_port = 1234;
+    r.dst_port = 7;
+    r.seq = seq;
+    r.ack = ack;
+    r.flags = flags;
+    r.window = 1000;
+    auto f = w.eps.allocate_ip_frame(r.header_len() + data);
+    REQUIRE(f);
+    const auto l4 = f.data().subspan(traffic::ip_l4_offset, r.header_len() + data);
+    std::fill(l4.begin(), l4.end(), std::byte{0x5a});
+    r.emit(wire::tcp_packet{l4}, ep_ip(0), ep_ip(1), wire::checksum_mode::skip);
+    REQUIRE(w.eps.send_ip(0, ep_ip(1), wire::ip_protocol::tcp, std::move(f)));
+    w.sim.run_until(w.sim.now() + 1_ms);
+  };
+  const auto replies = [&] {
+    std::vector<wire::tcp_repr> out;
+    for (const auto* t : w.frames(1, 0x0800)) {
+      const auto ip = wire::ipv4_packet_const{std::span<const std::byte>(t->bytes).subspan(14)};
+      if (ip.protocol() != static_cast<std::uint8_t>(wire::ip_protocol::tcp)) continue;
+      const auto seg = wire::tcp_repr::parse(ip.buffer().subspan(20, ip.total_len() - 20), ep_ip(1), ep_ip(0));
+      REQUIRE(seg);
+      out.push_back(*seg);
+    }
+    return out;
+  };
+  using wire::tcp_flags;
+  send(tcp_flags::syn, 1000, 0, 0);  // ACK bit off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+  auto r = replies();
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].flags == (tcp_flags::rst | tcp_flags::ack));
+  CHECK(r[0].seq == 0);
+  CHECK(r[0].ack == 1001);  // the SYN counts one
+  CHECK(r[0].src_port == 7);
+  CHECK(r[0].dst_port == 1234);
+  CHECK(r[0].window == 0);
+  send(tcp_flags::ack | tcp_flags::psh, 5000, 777, 10);  // ACK bit on: <SEQ=SEG.ACK><CTL=RST>
+  r = replies();
+  REQUIRE(r.size() == 2);
+  CHECK(r[1].flags == tcp_flags::rst);
+  CHECK(r[1].seq == 777);
+  send(tcp_flags::fin, 0xffff'fff0u, 0, 20);  // FIN + 20 bytes, wrapping: ACK = SEQ + 21
+  r = replies();
+  REQUIRE(r.size() == 3);
+  CHECK(r[2].ack == 0xffff'fff0u + 21);
+  send(tcp_flags::rst, 42, 0, 0);  // a RST is never answered
+  CHECK(replies().size() == 3);
+  CHECK(tcps.counters().rsts_sent == 3);
+  // Endpoint 0 got the three RSTs for its port 1234, no connection there either: dropped
+  // without a reply (they carry RST).
+  CHECK(tcps.counters().no_connection == 4 + 3);
+  CHECK(tcps.counters().bad_segments == 0);
+}

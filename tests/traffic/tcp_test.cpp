@@ -934,6 +934,57 @@ TEST_CASE("tcp: user calls") {
   }
 }
 
+TEST_CASE("tcp: a zero window is probed by the persist timer (RFC 9293 3.8.6.1)") {
+  tcp::config cfg;
+  cfg.delayed_ack = sim_time::zero();
+  auto x = established_active(cfg, 1000, 3000);
+  CHECK(x.c.send(10'000, 20_ms, x.s) == 10'000);
+  auto d = x.s.data();
+  REQUIRE(d.size() == 3);  // the peer's 3000-byte window
+  // The peer acknowledges all three but closes its window: nothing in flight, data waiting.
+  x.rx(segment(b_seq(0), a_seq(3000), tcp_flags::ack, 0), 30_ms);
+  CHECK(x.c.snd_wnd() == 0);
+  CHECK_FALSE(x.c.rto_deadline());
+  const sim_time rto = x.c.rto();
+  REQUIRE(x.c.persist_deadline() == std::optional<sim_time>(30_ms + rto));
+  x.s.txs.clear();
+  // First probe after one RTO: SEG.SEQ = SND.UNA - 1, no data; then at 2 x RTO.
+  x.c.on_timer(30_ms + rto, x.s);
+  REQUIRE(x.s.txs.size() == 1);
+  CHECK(x.last().seg.seq == a_seq(3000) - 1);
+  CHECK(x.last().len == 0);
+  CHECK(x.last().seg.flags == tcp_flags::ack);
+  CHECK(x.c.persist_deadline() == std::optional<sim_time>(30_ms + 3 * rto));
+  // The peer answers with the window still closed: the timer keeps its doubled deadline.
+  x.rx(segment(b_seq(0), a_seq(3000), tcp_flags::ack, 0), 30_ms + rto + 10_ms);
+  CHECK(x.c.persist_deadline() == std::optional<sim_time>(30_ms + 3 * rto));
+  x.c.on_timer(30_ms + 3 * rto, x.s);
+  CHECK(x.s.txs.size() == 2);
+  CHECK(x.c.persist_deadline() == std::optional<sim_time>(30_ms + 7 * rto));
+  CHECK(x.c.counters().persist_probes == 2);
+  // The window opens: data flows, the timer stops.
+  x.rx(segment(b_seq(0), a_seq(3000), tcp_flags::ack, 2000), 30_ms + 4 * rto);
+  CHECK_FALSE(x.c.persist_deadline());
+  REQUIRE(x.s.txs.size() == 4);
+  CHECK(x.s.txs[2].off == 3000);
+  CHECK(x.s.txs[3].off == 4000);
+  // The interval is capped at max_rto.
+  tcp::config capped = cfg;
+  capped.max_rto = 2_s;
+  auto y = established_active(capped, 1000, 1000);
+  y.c.send(5000, 20_ms, y.s);
+  y.rx(segment(b_seq(0), a_seq(1000), tcp_flags::ack, 0), 30_ms);
+  sim_time last = 30_ms;
+  for (int i = 0; i < 4; ++i) {
+    const sim_time at = *y.c.persist_deadline();
+    CHECK(at - last <= 2_s);
+    y.c.on_timer(at, y.s);
+    last = at;
+  }
+  CHECK(*y.c.persist_deadline() - last == 2_s);
+  CHECK(y.c.counters().persist_probes == 4);
+}
+
 TEST_CASE("tcp: retransmission limits") {
   SUBCASE("an established connection gives up after max_retransmissions") {
     tcp::config cfg;

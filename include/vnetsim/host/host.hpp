@@ -113,6 +113,13 @@ inline constexpr unsigned max_notify_count = 8;
 /// out "under 1 s after vMotion", so 5 frames 100 ms apart (first at once) fit. Configurable.
 inline constexpr sim_time default_notify_interval = sim_time::from_ms(100);
 
+/// What a vNIC on an internal vmnet_N switch offers its guest: every offload. Its frames
+/// never reach a NIC: they are delivered in memory as handed over (a super-frame whole, a
+/// checksum left to offload unfilled, which the receiving endpoint trusts as a paravirtual
+/// NIC's "data valid" flag says). vnetsim's choice: [SEED] says only that vmnet_N is
+/// VM to VM inside the host.
+inline constexpr dev::nic_capabilities internal_vnic_capabilities{};
+
 /// A configuration or API error; the message names the host, the object, the value and the rule.
 class host_error : public std::invalid_argument {
  public:
@@ -343,6 +350,13 @@ class host_set {
   dev::frame_ref take_delivery(vnic_id v);
   std::uint32_t pending_deliveries(vnic_id v) const;
   wire::mac_address vnic_mac(vnic_id v) const;
+  /// The offloads the vNIC offers its guest: its vswitch's uplink's capabilities, for a bond
+  /// those every member has [AG2][SEED] (VLAN, checksum and TSO as the host uses them: the
+  /// bond's tags, checksums and segmentation are done in software otherwise; TSO only
+  /// with checksum offload, as guest stacks require); on a vmnet_N
+  /// switch internal_vnic_capabilities. The reference stays valid for the host_set's life
+  /// and follows bond_add_member / bond_remove_member, so an endpoint can hold it. O(1).
+  const dev::nic_capabilities& vnic_capabilities(vnic_id v) const;
 
   // ---- inspection ----
 

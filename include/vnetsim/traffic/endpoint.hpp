@@ -350,6 +350,18 @@ using tcp_rx_fn = void (*)(void* ctx, endpoint_id ep, const wire::ipv4_address& 
                            const wire::ipv4_address& dst, dev::frame_ref frame,
                            std::size_t l4_offset);
 
+/// A frame that still carries its sender's offload requests never passed a NIC: it was
+/// delivered in memory (a host's local port, an internal vmnet). Its checksums are left
+/// unfilled by design and its bytes are as sent, so a receiver trusts them, as a guest
+/// trusts a paravirtual NIC's "data valid" flag. A super-frame (tso_mss) counts too: its
+/// TCP checksum was left to the segmentation.
+constexpr bool ipv4_checksum_pending(const dev::frame_meta& m) noexcept {
+  return dev::has(m.csum, dev::csum_offload::ipv4_header);
+}
+constexpr bool l4_checksum_pending(const dev::frame_meta& m) noexcept {
+  return dev::has(m.csum, dev::csum_offload::l4) || m.tso_mss != 0;
+}
+
 /// How send_ip() treats the L4 checksum.
 enum class l4_checksum : std::uint8_t {
   as_is,  ///< the caller filled it (or wants none)
@@ -381,6 +393,12 @@ class endpoint_set {
   using tx_fn = void (*)(void* ctx, std::uint32_t port, dev::frame_ref frame);
   void attach_custom(endpoint_id ep, tx_fn fn, void* ctx, std::uint32_t port,
                      bool honours_csum_offload = false);
+  /// (b) with the capabilities the owner offers, as a virtual NIC does
+  /// (host_set::vnic_capabilities): checksum requests when `caps.tx_checksum`, TSO
+  /// super-frames for TCP when `caps.tso` (nic_caps()). `caps` is read at each use, so it
+  /// may change (a bond member joining or leaving); it must outlive the endpoint set.
+  void attach_custom(endpoint_id ep, tx_fn fn, void* ctx, std::uint32_t port,
+                     const dev::nic_capabilities& caps);
 
   /// One received Ethernet frame. O(ARP cache + UDP ports of the endpoint); no allocation,
   /// no virtual call.
@@ -396,10 +414,15 @@ class endpoint_set {
   /// frame held for ARP returns true.
   bool send_ip(endpoint_id ep, wire::ipv4_address dst, wire::ip_protocol proto,
                dev::frame_ref frame, l4_checksum csum = l4_checksum::fill, std::uint8_t dscp = 0);
-  /// Whether send_ip's checksum work would be requested from the NIC or owner.
+  /// Whether send_ip's checksum work would be requested from the NIC or owner (now).
   bool offloads_checksum(endpoint_id ep) const;
-  /// The NIC's capabilities for attach_nic endpoints (nullptr otherwise), e.g. for TSO.
+  /// The NIC's capabilities for attach_nic endpoints, the owner's for attach_custom with
+  /// capabilities (nullptr otherwise), e.g. for TSO. The pointer stays valid; the values
+  /// are the current ones.
   const dev::nic_capabilities* nic_caps(endpoint_id ep) const;
+  /// True when received frames were checked by a NIC before receive() (attach_nic): their
+  /// IPv4 and TCP/UDP checksums need no second check.
+  bool nic_checks_rx(endpoint_id ep) const;
 
   /// Traffic sources. Throw traffic_error naming the flow/series and the rule.
   flow_id add_udp_flow(const udp_flow_config& cfg);
@@ -457,7 +480,8 @@ class endpoint_set {
     tx_fn fn = nullptr;
     void* fn_ctx = nullptr;
     std::uint32_t port = 0;
-    bool offload = false;     // checksum requests go to the NIC/owner
+    bool offload = false;     // checksum requests go to the NIC/owner (attach_custom without caps)
+    const dev::nic_capabilities* caps = nullptr;  // attach_custom with caps: read per send
     std::uint16_t ip_ident = 0;
     std::vector<arp_entry> arp;         // fixed size cfg.arp.cache_entries
     std::uint32_t arp_hint = 0;         // index of the entry found last
@@ -496,6 +520,10 @@ class endpoint_set {
   endpoint& at(endpoint_id ep);
   const endpoint& at(endpoint_id ep) const;
   void count_drop(endpoint& e, drop_reason r) noexcept { ++e.c.drops[static_cast<std::size_t>(r)]; }
+  /// Whether checksums are requested from the NIC/owner now.
+  bool offloads(const endpoint& e) const noexcept {
+    return e.caps != nullptr ? e.cfg.tx_checksum_offload && e.caps->tx_checksum : e.offload;
+  }
 
   // Output.
   void transmit(endpoint_id id, endpoint& e, dev::frame_ref frame);

@@ -6,7 +6,8 @@
 /// No kernel, scheduler or device inside (STYLE.md "Protocol engines"): the owner (the
 /// endpoint stack) feeds in received segments (on_segment), timer expiry (on_timer at
 /// next_deadline()) and application calls (open_active, listen, send, close), and receives
-/// output through a `sink`. Timers are absolute deadlines in sim_time.
+/// output through a sink (output_sink: tcp_set's concrete one, called without a virtual
+/// call, or the virtual `sink` interface). Timers are absolute deadlines in sim_time.
 ///
 /// Payload is never stored. A byte's content is a function of its stream offset
 /// (payload_pattern()), so the sender hands only (offset, length) to the sink and the
@@ -21,9 +22,9 @@
 ///
 /// Choices and limits (documented here, tested in tests/traffic/tcp_test.cpp):
 /// - No timestamps, no SACK (neither option is sent; received ones are ignored), no
-///   Nagle, no limited transmit, no urgent data, no persist timer: the receiving
-///   application reads at once, so the advertised window is always the whole receive
-///   buffer and never closes. No FIN-WAIT-2 timeout (RFC 9293 has none; Linux uses 60 s).
+///   Nagle, no limited transmit, no urgent data. The receiving application reads at once,
+///   so our own advertised window is always the whole receive buffer and never closes; a
+///   peer's zero window is probed (below). No FIN-WAIT-2 timeout (RFC 9293 has none; Linux uses 60 s).
 /// - A LISTEN connection accepts a SYN from any sender: the owner demultiplexes by the
 ///   four-tuple and makes one connection per peer (RFC 9293 3.10.7.2).
 /// - Stream offsets handed to the sink are 64-bit (a 10 Gb/s transfer passes 2^32 bytes
@@ -43,6 +44,12 @@
 ///   cumulative ACK jumps past SND.NXT.
 /// - The backed-off RTO is kept until an RTT sample from a segment that was not
 ///   retransmitted (Karn's algorithm, RFC 6298 section 3 and 5).
+/// - Zero window (RFC 9293 3.8.6.1): with data waiting, nothing in flight and SND.WND 0,
+///   the persist timer runs: the first probe after one RTO, then at doubling intervals up
+///   to max_rto; it never gives up (RFC 9293 3.8.6.1: keep probing while the peer answers).
+///   A probe is a segment with SEG.SEQ = SND.UNA - 1 and no data, which the peer must
+///   answer with an ACK carrying its window (RFC 9293 3.10.7.4), as Linux probes
+///   (tcp_xmit_probe_skb); the RFC's "one octet of new data" is not sent.
 /// - Counters count wire segments: a TSO super-segment of n * MSS bytes counts n.
 /// - With TSO, a segment is deferred while data is in flight and less than a third of the
 ///   window is free (Linux tcp_tso_should_defer), so ACK clocking yields large
@@ -54,6 +61,7 @@
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -204,6 +212,7 @@ struct stats {
   std::uint64_t bad_payload = 0;      ///< segments whose bytes differ from the pattern
   std::uint64_t delayed_acks = 0;     ///< ACKs sent by the delayed-ACK timer
   std::uint64_t aborts = 0;           ///< connections dropped after too many retransmissions
+  std::uint64_t persist_probes = 0;   ///< zero-window probes sent (RFC 9293 3.8.6.1)
   std::uint64_t max_cwnd = 0;
   // Current values, refreshed at the end of every call.
   std::uint64_t cwnd = 0;
@@ -213,8 +222,9 @@ struct stats {
   sim_time rto;
 };
 
-/// Where the engine's output goes. Called synchronously from inside engine calls; a sink
-/// must not call back into the engine it is serving, except send() from acked().
+/// Where the engine's output goes, as an interface for tests and tools (see output_sink for
+/// the simulator's path). Called synchronously from inside engine calls; a sink must not
+/// call back into the engine it is serving, except send() from acked().
 class sink {
  public:
   virtual ~sink() = default;
@@ -232,6 +242,29 @@ class sink {
   /// One human-readable log line (no trailing newline).
   virtual void log(sim_time /*now*/, std::string_view /*line*/) {}
 };
+
+/// What the engine needs of its output: the calls of `sink`, resolved at compile time.
+/// connection's (and the applications', tcp_app.hpp) calls that take a sink are member
+/// templates, instantiated in tcp.cpp (tcp_app.cpp) for two types only: `sink` itself,
+/// which dispatches virtually (tests, tools), and tcp_set's session sink, a concrete type
+/// the engine calls directly, so the simulator's per-segment path has no virtual call
+/// (STYLE.md "Hot path"). Any class derived from `sink` uses the first (sink_for); another
+/// type would find no instantiation at link time: derive from `sink`.
+template <class S>
+concept output_sink = requires(S& s, sim_time t, const wire::tcp_repr& seg, std::uint64_t off,
+                               std::uint32_t len, std::uint16_t mss, state st,
+                               std::string_view line) {
+  s.transmit(t, seg, off, len, mss);
+  s.deliver(t, off, len);
+  s.acked(t, off);
+  s.state_changed(st, st, t);
+  s.log(t, line);
+};
+
+/// The instantiation serving sink type S: `sink` for every class derived from it (virtual
+/// dispatch), S otherwise.
+template <class S>
+using sink_for = std::conditional_t<std::is_base_of_v<sink, S>, sink, S>;
 
 /// The content of the stream byte at `offset`: a period of 251 (a prime, so a segment
 /// misplaced by any whole number of MSS or pages is caught) added to a slow ramp.
@@ -252,27 +285,53 @@ class connection {
 
   /// Active OPEN (RFC 9293 3.10.1): sends a SYN, SYN-SENT. Precondition: CLOSED, and no
   /// segment exchanged yet (a used connection is not reopened: make a new one).
-  void open_active(sim_time now, sink& out);
+  template <output_sink Sink>
+  void open_active(sim_time now, Sink& out) {
+    open_active_impl<sink_for<Sink>>(now, out);
+  }
   /// Passive OPEN: LISTEN for a SYN. Preconditions as open_active().
-  void listen(sim_time now, sink& out);
+  template <output_sink Sink>
+  void listen(sim_time now, Sink& out) {
+    listen_impl<sink_for<Sink>>(now, out);
+  }
   /// A received segment for this connection (already parsed and demultiplexed; the
   /// checksum already checked). `payload` are its data bytes.
+  template <output_sink Sink>
   void on_segment(const wire::tcp_repr& seg, std::span<const std::byte> payload, sim_time now,
-                  sink& out);
+                  Sink& out) {
+    on_segment_impl<sink_for<Sink>>(seg, payload, now, out);
+  }
   /// Runs every timer whose deadline is <= now: retransmission, delayed ACK, TIME-WAIT.
-  void on_timer(sim_time now, sink& out);
+  template <output_sink Sink>
+  void on_timer(sim_time now, Sink& out) {
+    on_timer_impl<sink_for<Sink>>(now, out);
+  }
   /// Earliest timer deadline; nullopt when none runs.
   std::optional<sim_time> next_deadline() const noexcept;
   /// SEND (RFC 9293 3.10.2): queues up to `bytes` more bytes of the stream and returns how
   /// many the send buffer took. Allowed in SYN-SENT, SYN-RECEIVED, ESTABLISHED and
   /// CLOSE-WAIT; throws tcp_error otherwise.
-  std::size_t send(std::size_t bytes, sim_time now, sink& out);
+  template <output_sink Sink>
+  std::size_t send(std::size_t bytes, sim_time now, Sink& out) {
+    return send_impl<sink_for<Sink>>(bytes, now, out);
+  }
   /// CLOSE (RFC 9293 3.10.4): a FIN follows the queued data. LISTEN and SYN-SENT go to
   /// CLOSED; repeated or late calls throw tcp_error ("connection closing").
-  void close(sim_time now, sink& out);
+  template <output_sink Sink>
+  void close(sim_time now, Sink& out) {
+    close_impl<sink_for<Sink>>(now, out);
+  }
   /// ABORT (RFC 9293 3.10.5): a RST in synchronized states, then CLOSED.
-  void abort(sim_time now, sink& out);
+  template <output_sink Sink>
+  void abort(sim_time now, Sink& out) {
+    abort_impl<sink_for<Sink>>(now, out);
+  }
 
+  /// The path's TSO changed (the NIC or bond under the endpoint gained or lost it, as
+  /// Linux re-reads the device's features on a route change, sk_setup_caps): later
+  /// segments follow config::tso and config::tso_max_payload as given here. Throws
+  /// tcp_error when `on` and max_payload is outside [mss, max_tso_payload].
+  void set_tso(bool on, std::uint32_t max_payload);
   state current_state() const noexcept { return state_; }
   const stats& counters() const noexcept { return stats_; }
   const config& settings() const noexcept { return cfg_; }
@@ -306,12 +365,31 @@ class connection {
   std::optional<sim_time> rto_deadline() const noexcept { return rto_deadline_; }
   std::optional<sim_time> delayed_ack_deadline() const noexcept { return delack_deadline_; }
   std::optional<sim_time> time_wait_deadline() const noexcept { return time_wait_deadline_; }
+  std::optional<sim_time> persist_deadline() const noexcept { return persist_deadline_; }
 
  private:
+  // The instantiated bodies (tcp.cpp): Sink is `sink` or tcp_set's session sink.
+  template <output_sink Sink>
+  void open_active_impl(sim_time now, Sink& out);
+  template <output_sink Sink>
+  void listen_impl(sim_time now, Sink& out);
+  template <output_sink Sink>
+  void on_segment_impl(const wire::tcp_repr& seg, std::span<const std::byte> payload,
+                       sim_time now, Sink& out);
+  template <output_sink Sink>
+  void on_timer_impl(sim_time now, Sink& out);
+  template <output_sink Sink>
+  std::size_t send_impl(std::size_t bytes, sim_time now, Sink& out);
+  template <output_sink Sink>
+  void close_impl(sim_time now, Sink& out);
+  template <output_sink Sink>
+  void abort_impl(sim_time now, Sink& out);
   enum class retrans_cause : std::uint8_t { none, rto, fast };
 
-  void set_state(state to, sim_time now, sink& out);
-  void log(sim_time now, sink& out, std::string_view what) const;
+  template <output_sink Sink>
+  void set_state(state to, sim_time now, Sink& out);
+  template <output_sink Sink>
+  void log(sim_time now, Sink& out, std::string_view what) const;
   void refresh_stats() noexcept;
 
   // Wire conversion (RFC 9293 3.4: sequence numbers modulo 2^32).
@@ -327,33 +405,50 @@ class connection {
   std::int64_t unwrap_seq(std::uint32_t seq) const noexcept;
 
   // Segment arrival by state (RFC 9293 3.10.7.1-3.10.7.4).
-  void on_segment_listen(const wire::tcp_repr& seg, sim_time now, sink& out);
+  template <output_sink Sink>
+  void on_segment_listen(const wire::tcp_repr& seg, sim_time now, Sink& out);
+  template <output_sink Sink>
   void on_segment_syn_sent(const wire::tcp_repr& seg, std::span<const std::byte> payload,
-                           sim_time now, sink& out);
+                           sim_time now, Sink& out);
+  template <output_sink Sink>
   void on_segment_synchronized(const wire::tcp_repr& seg, std::span<const std::byte> payload,
-                               sim_time now, sink& out);
+                               sim_time now, Sink& out);
   /// The ACK field in synchronized states; false when the segment must be dropped.
+  template <output_sink Sink>
   bool process_ack(const wire::tcp_repr& seg, std::int64_t seg_pos, bool dup_candidate,
-                   sim_time now, sink& out);
-  void new_ack(std::uint64_t ack_pos, sim_time now, sink& out);
-  void on_dupack(sim_time now, sink& out);
+                   sim_time now, Sink& out);
+  template <output_sink Sink>
+  void new_ack(std::uint64_t ack_pos, sim_time now, Sink& out);
+  template <output_sink Sink>
+  void on_dupack(sim_time now, Sink& out);
+  template <output_sink Sink>
   void process_data(std::uint64_t pos, std::span<const std::byte> payload, sim_time now,
-                    sink& out);
-  void process_fin(sim_time now, sink& out);
+                    Sink& out);
+  template <output_sink Sink>
+  void process_fin(sim_time now, Sink& out);
   void take_options(const wire::tcp_repr& syn);
-  void established(sim_time now, sink& out);
-  void reset_received(sim_time now, sink& out);
-  void enter_time_wait(sim_time now, sink& out);
+  template <output_sink Sink>
+  void established(sim_time now, Sink& out);
+  template <output_sink Sink>
+  void reset_received(sim_time now, Sink& out);
+  template <output_sink Sink>
+  void enter_time_wait(sim_time now, Sink& out);
 
   // Output.
-  void output(sim_time now, sink& out);
-  void send_syn(bool with_ack, sim_time now, sink& out);
-  void send_ack(sim_time now, sink& out);
-  void send_rst(std::uint32_t seq, std::uint32_t ack, bool with_ack, sim_time now, sink& out);
+  template <output_sink Sink>
+  void output(sim_time now, Sink& out);
+  template <output_sink Sink>
+  void send_syn(bool with_ack, sim_time now, Sink& out);
+  template <output_sink Sink>
+  void send_ack(sim_time now, Sink& out);
+  template <output_sink Sink>
+  void send_rst(std::uint32_t seq, std::uint32_t ack, bool with_ack, sim_time now, Sink& out);
   /// Sends [pos, pos + len) (plus FIN when `fin`); counts it; starts the RTO timer.
+  template <output_sink Sink>
   void send_data(std::uint64_t pos, std::uint32_t len, bool fin, retrans_cause cause,
-                 sim_time now, sink& out);
-  void fast_retransmit(sim_time now, sink& out);
+                 sim_time now, Sink& out);
+  template <output_sink Sink>
+  void fast_retransmit(sim_time now, Sink& out);
   wire::tcp_repr header(wire::tcp_flags flags, std::uint64_t seq_pos) const noexcept;
   std::uint16_t window_field(bool syn) const noexcept;
   std::uint64_t rcv_wnd() const noexcept;
@@ -365,7 +460,8 @@ class connection {
   void rtt_sample(sim_time r) noexcept;
   void set_rto(sim_time r) noexcept;
   void restart_rto(sim_time now) noexcept { rto_deadline_ = now + rto_; }
-  void on_rto(sim_time now, sink& out);
+  template <output_sink Sink>
+  void on_rto(sim_time now, Sink& out);
 
   config cfg_;
   endpoint local_, remote_;
@@ -411,6 +507,12 @@ class connection {
   bool ack_now_ = false;
   std::optional<sim_time> delack_deadline_;
   std::optional<sim_time> time_wait_deadline_;
+
+  // Persist timer (RFC 9293 3.8.6.1).
+  std::optional<sim_time> persist_deadline_;
+  std::uint32_t persist_backoff_ = 0;  // probes sent since the window was last open
+  /// Starts or stops the persist timer after output.
+  void update_persist(sim_time now) noexcept;
 };
 
 }  // namespace vnetsim::tcp

@@ -89,18 +89,28 @@ class bulk_app {
   explicit bulk_app(const bulk_config& cfg);
 
   /// After every event of the sending connection: top up the send buffer; close when done.
-  void pump(connection& sender, sim_time now, sink& out);
+  template <output_sink Sink>
+  void pump(connection& sender, sim_time now, Sink& out) {
+    pump_impl<sink_for<Sink>>(sender, now, out);
+  }
   /// The receiving connection's sink::deliver.
   void on_delivered(sim_time now, std::uint64_t offset, std::uint32_t len);
   /// Stop writing; what is written is still delivered (and the connection closed when
   /// close_when_done).
-  void stop(connection& sender, sim_time now, sink& out);
+  template <output_sink Sink>
+  void stop(connection& sender, sim_time now, Sink& out) {
+    stop_impl<sink_for<Sink>>(sender, now, out);
+  }
 
   bool complete() const noexcept { return complete_; }
   const progress_meter& meter() const noexcept { return meter_; }
   app_report report(const connection& sender, sim_time now) const;
 
  private:
+  template <output_sink Sink>
+  void pump_impl(connection& sender, sim_time now, Sink& out);
+  template <output_sink Sink>
+  void stop_impl(connection& sender, sim_time now, Sink& out);
   bulk_config cfg_;
   progress_meter meter_;
   std::uint64_t target_;  // bytes to write
@@ -127,9 +137,15 @@ class rr_app {
   explicit rr_app(const rr_config& cfg);
 
   /// After every event of the client connection (and once ESTABLISHED).
-  void pump_client(connection& client, sim_time now, sink& out);
+  template <output_sink Sink>
+  void pump_client(connection& client, sim_time now, Sink& out) {
+    pump_client_impl<sink_for<Sink>>(client, now, out);
+  }
   /// After every event of the server connection.
-  void pump_server(connection& server, sim_time now, sink& out);
+  template <output_sink Sink>
+  void pump_server(connection& server, sim_time now, Sink& out) {
+    pump_server_impl<sink_for<Sink>>(server, now, out);
+  }
   /// The client's sink::deliver (response bytes) and the server's (request bytes).
   void on_client_delivered(sim_time now, std::uint64_t offset, std::uint32_t len);
   void on_server_delivered(sim_time now, std::uint64_t offset, std::uint32_t len);
@@ -143,6 +159,10 @@ class rr_app {
   app_report report(const connection& client, const connection& server, sim_time now) const;
 
  private:
+  template <output_sink Sink>
+  void pump_client_impl(connection& client, sim_time now, Sink& out);
+  template <output_sink Sink>
+  void pump_server_impl(connection& server, sim_time now, Sink& out);
   rr_config cfg_;
   progress_meter meter_;
   std::optional<sim_time> next_request_;

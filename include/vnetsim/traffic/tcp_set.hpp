@@ -7,13 +7,19 @@
 /// connections' and application's deadlines (and its start time).
 ///
 /// TSO (tso_mode::automatic): a connection hands super-segments of up to 64 KiB when its
-/// endpoint is on a NIC that offers TSO (endpoint_set::nic_caps; for a bond, the caps every
-/// member has); the NIC segments them. Otherwise segments are MSS-sized.
+/// endpoint's NIC offers TSO (endpoint_set::nic_caps: a NIC of attach_nic, or what the
+/// owner offers, e.g. a VM's vNIC with host_set::vnic_capabilities, for a bond the caps
+/// every member has [AG2]); the NIC segments them. Otherwise segments are MSS-sized. The
+/// choice follows the capabilities during a session (checked after every event; a change
+/// is logged): a member without TSO joining the bond turns TSO off.
 ///
-/// Per segment: no heap allocation (frames from the pool), no virtual call but the
-/// engine's sink. Demultiplexing is a scan of the endpoint's few connections.
-/// Not modelled: segments for no connection are counted (no_connection) and dropped, not
-/// answered with a RST; ports are fixed per session (no ephemeral port reuse rules).
+/// Per segment: no heap allocation (frames from the pool), no virtual call (the engine
+/// calls the session's concrete sink, tcp::output_sink). Demultiplexing is a scan of the
+/// endpoint's few connections.
+/// A segment for no connection (or for a session not started yet) is counted
+/// (no_connection) and, unless it is a RST, answered with a RST as a CLOSED connection
+/// does (RFC 9293 3.10.7.1; rsts_sent). Not modelled: ephemeral port reuse rules (ports are
+/// fixed per session).
 
 #include <cstdint>
 #include <memory>
@@ -81,6 +87,7 @@ struct session_report {
 struct tcp_set_counters {
   std::uint64_t segments_in = 0;
   std::uint64_t no_connection = 0;  ///< no session has the four-tuple
+  std::uint64_t rsts_sent = 0;      ///< RSTs answering those (RFC 9293 3.10.7.1)
   std::uint64_t bad_segments = 0;   ///< truncated or bad checksum
 };
 
@@ -111,7 +118,21 @@ class tcp_set {
 
  private:
   struct session;
-  struct side_sink;
+  /// One session end's output (tcp::output_sink): frames through the endpoint set,
+  /// delivery to the application, log lines. A concrete type: the engine's member templates
+  /// are instantiated for it (tcp.cpp, tcp_app.cpp) and call it directly.
+  struct side_sink {
+    tcp_set* set = nullptr;
+    session* s = nullptr;
+    int side = 0;
+
+    void transmit(sim_time now, const wire::tcp_repr& seg, std::uint64_t off, std::uint32_t len,
+                  std::uint16_t tso_mss);
+    void deliver(sim_time now, std::uint64_t off, std::uint32_t len);
+    void acked(sim_time, std::uint64_t) noexcept {}
+    void state_changed(state, state, sim_time) noexcept {}
+    void log(sim_time now, std::string_view line);
+  };
 
   session_id add(const session_config& cfg, std::unique_ptr<session> s);
   session& at(session_id s);
@@ -119,6 +140,9 @@ class tcp_set {
   void after(session& s);
   void transmit(session& s, int side, const wire::tcp_repr& seg, std::uint64_t off,
                 std::uint32_t len, std::uint16_t tso_mss);
+  /// Answers a segment for no connection with a RST (RFC 9293 3.10.7.1).
+  void reset_unknown(traffic::endpoint_id ep, const wire::ipv4_address& src,
+                     const wire::ipv4_address& dst, const wire::tcp_repr& seg);
   static void on_rx(void* ctx, traffic::endpoint_id ep, const wire::ipv4_address& src,
                     const wire::ipv4_address& dst, dev::frame_ref frame, std::size_t l4_offset);
   static void on_timer(void* ctx, kernel::simulator& sim, const kernel::event& ev);
