@@ -14,7 +14,7 @@ constexpr std::size_t prefetch_min_slots = 65536;
 
 event_queue::event_queue() {
   slots_.reserve(64);
-  run_.reserve(4 * small_bucket);
+  run_.resize(run_min_size);
 }
 
 void event_queue::reserve(std::size_t n) {
@@ -63,13 +63,17 @@ void event_queue::add_chunk(std::size_t b) {
   bk.end = c->e.data() + chunk_entries;
 }
 
+void event_queue::compact_run() noexcept {
+  std::copy(run_.begin() + static_cast<std::ptrdiff_t>(head_), run_.begin() + static_cast<std::ptrdiff_t>(run_end_),
+            run_.begin());
+  run_end_ -= head_;
+  head_ = 0;
+}
+
 void event_queue::insert_into_run(const entry& e) {
-  if (head_ >= compact_threshold && head_ * 2 >= run_.size()) {
-    run_.erase(run_.begin(), run_.begin() + static_cast<std::ptrdiff_t>(head_));
-    head_ = 0;
-  }
-  auto pos = run_.size();
-  run_.push_back(e);
+  if (head_ >= compact_threshold && head_ * 2 >= run_end_) compact_run();
+  auto pos = run_end_;
+  run_append(e);
   while (pos > head_ && run_[pos - 1].time > e.time) {
     run_[pos] = run_[pos - 1];
     --pos;
@@ -91,47 +95,63 @@ bool event_queue::pending(event_handle h) const noexcept {
          slots_[h.slot_].state == slot_state::pending;
 }
 
+void event_queue::sort_into_run(const entry* src, std::size_t n) noexcept {
+  // The run is empty here and run_ holds at least run_min_size >= small_bucket entries.
+  // Each entry becomes one 64-bit sort key, (time - min) * 16 + its index: every key of
+  // the bucket is within 2^60 of its minimum (the bucket's digit is at most bit 59), so
+  // the key is exact, and equal times are ordered by index, which is arrival order:
+  // first in, first out. No comparison of two keys is ever a branch, so random times
+  // cost no mispredictions; the loops have constant trip counts.
+  static_assert(small_bucket < 16 && (digits - 1) * radix_bits <= 60);
+  entry* const out = run_.data();
+  // All ones for an unused input (i >= n), so that it sorts last: a mask, not a branch.
+  const auto unused = [n](std::size_t i) {
+    return std::uint64_t{0} - static_cast<std::uint64_t>(i >= n);
+  };
+  if (n <= 8) {
+    // The common case: an optimal 8-input sorting network (19 compare-exchanges, Knuth,
+    // TAOCP vol. 3, 5.3.4), unused inputs all ones. src[0..7] lies in the first chunk.
+    std::array<std::uint64_t, 8> key;
+    for (std::size_t i = 0; i < 8; ++i) {
+      key[i] = ((src[i].time - last_) << 4) | i | unused(i);
+    }
+    const auto cx = [&key](std::size_t a, std::size_t b) {
+      // Swap through a mask: std::min/max here compile to branches with GCC 12.
+      const std::uint64_t swap = std::uint64_t{0} - static_cast<std::uint64_t>(key[b] < key[a]);
+      const std::uint64_t d = (key[a] ^ key[b]) & swap;
+      key[a] ^= d;
+      key[b] ^= d;
+    };
+    cx(0, 2), cx(1, 3), cx(4, 6), cx(5, 7);
+    cx(0, 4), cx(1, 5), cx(2, 6), cx(3, 7);
+    cx(0, 1), cx(2, 3), cx(4, 5), cx(6, 7);
+    cx(2, 4), cx(3, 5);
+    cx(1, 4), cx(3, 6);
+    cx(1, 2), cx(3, 4), cx(5, 6);
+    for (std::size_t r = 0; r < 8; ++r) out[r] = src[key[r] & 7];  // past n: harmless copies
+  } else {
+    // rank(i) = #{j : key_j < key_i}; the keys are distinct.
+    std::array<std::uint64_t, small_bucket> key;
+    for (std::size_t i = 0; i < small_bucket; ++i) {
+      key[i] = ((src[i].time - last_) << 4) | i | unused(i);
+    }
+    for (std::size_t i = 0; i < small_bucket; ++i) {
+      std::size_t rank = 0;
+      for (std::size_t j = 0; j < small_bucket; ++j) rank += static_cast<std::size_t>(key[j] < key[i]);
+      out[rank] = src[i];  // the unused inputs all land on out[n]: harmless
+    }
+  }
+  run_end_ = n;
+  head_ = 0;
+  run_back_ = out[n - 1].time;
+}
+
 void event_queue::split(std::size_t k) {
   const bucket bk = buckets_[k];
   nonempty_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
   last_ = bk.min;
   if (bk.size <= small_bucket) {
-    // Sort the few entries straight into the run. Rank sort: each entry's place is the
-    // number of entries before it in (time, arrival) order, counted without data-dependent
-    // branches (an insertion sort's branches mispredict on random times). Arrival order is
-    // bucket order, so equal times keep first-in first-out order.
-    std::array<entry, small_bucket> tmp;
-    std::array<entry, small_bucket> sorted;
-    std::size_t n = 0;
-    for (const chunk* c = bk.head; c != nullptr; c = c->next) {
-      const entry* const end = c == bk.tail ? bk.cursor : c->e.data() + chunk_entries;
-      for (const entry* p = c->e.data(); p != end; ++p) tmp[n++] = *p;
-    }
-    if (n <= 4) {
-      // The common case: a fixed 4 x 4 rank with unused keys all ones, so the loops have
-      // constant trip counts. rank(i) = #{j : t_j < t_i} + #{j < i : t_j == t_i}.
-      std::array<std::uint64_t, 4> key;
-      for (std::size_t i = 0; i < 4; ++i) key[i] = i < n ? tmp[i].time : ~std::uint64_t{0};
-      for (std::size_t i = 0; i < 4; ++i) {
-        std::size_t rank = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-          rank += static_cast<std::size_t>(key[j] < key[i]) +
-                  static_cast<std::size_t>((key[j] == key[i]) & (j < i));
-        }
-        if (i < n) sorted[rank] = tmp[i];
-      }
-    } else {
-      // rank(i) = #{j < i : t_j <= t_i} + #{j > i : t_j < t_i}.
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t t = tmp[i].time;
-        std::size_t rank = 0;
-        for (std::size_t j = 0; j < i; ++j) rank += static_cast<std::size_t>(tmp[j].time <= t);
-        for (std::size_t j = i + 1; j < n; ++j) rank += static_cast<std::size_t>(tmp[j].time < t);
-        sorted[rank] = tmp[i];
-      }
-    }
-    run_.assign(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
-    head_ = 0;
+    sort_into_run(bk.head->e.data(), bk.size);
   } else {
     for (const chunk* c = bk.head; c != nullptr; c = c->next) {
       // Chunks come from a free list, scattered in memory, and the next one's address is
@@ -145,7 +165,7 @@ void event_queue::split(std::size_t k) {
       const entry* const end = c == bk.tail ? bk.cursor : c->e.data() + chunk_entries;
       for (const entry* p = c->e.data(); p != end; ++p) {
         if (p->time == last_) {
-          run_.push_back(*p);  // the run is empty here, and these are its minimum, in order
+          run_append(*p);  // the run is empty here, and these are its minimum, in order
         } else {
           // Every entry lands in a strictly lower bucket (radix heap invariant), never in
           // k, and entries of equal time land together, in their current order.
@@ -153,6 +173,7 @@ void event_queue::split(std::size_t k) {
         }
       }
     }
+    run_back_ = last_;
   }
   // Bucket k keeps its first chunk, empty; the others go back to the free list (add()
   // above took chunks only from the free list, so none of these was reused meanwhile).
@@ -169,25 +190,22 @@ void event_queue::split(std::size_t k) {
   // The run's events are the next to pop, and each pop reads its slot record, which for a
   // queue larger than the caches is a miss: start those loads now so they overlap.
   if (slots_.size() > prefetch_min_slots) {
-    for (std::size_t i = head_; i < run_.size(); ++i) __builtin_prefetch(&slots_[run_[i].slot]);
+    for (std::size_t i = head_; i < run_end_; ++i) __builtin_prefetch(&slots_[run_[i].slot]);
   }
 }
 
 bool event_queue::settle(std::uint64_t limit) noexcept {
   for (;;) {
-    while (head_ < run_.size()) {
+    while (head_ < run_end_) {
       const std::uint32_t slot = run_[head_].slot;
       if (slots_[slot].state == slot_state::pending) {
-        if (head_ >= compact_threshold && head_ * 2 >= run_.size()) {
-          run_.erase(run_.begin(), run_.begin() + static_cast<std::ptrdiff_t>(head_));
-          head_ = 0;
-        }
+        if (head_ >= compact_threshold && head_ * 2 >= run_end_) compact_run();
         return run_[head_].time <= limit;
       }
       free_slot(slot);  // a cancelled entry reached the front: drop it
       ++head_;
     }
-    run_.clear();
+    run_end_ = 0;
     head_ = 0;
 
     const std::size_t k = first_nonempty();
@@ -206,7 +224,7 @@ std::size_t event_queue::first_nonempty() const noexcept {
 std::optional<sim_time> event_queue::next_time() const noexcept {
   std::uint64_t best = ~std::uint64_t{0};
   bool found = false;
-  for (std::size_t i = head_; i < run_.size(); ++i) {
+  for (std::size_t i = head_; i < run_end_; ++i) {
     if (slots_[run_[i].slot].state == slot_state::pending) {
       best = run_[i].time;  // the run is sorted: the first live entry is its minimum
       found = true;

@@ -80,10 +80,17 @@ class event_queue {
   /// True while the event behind `h` is scheduled and not cancelled. O(1).
   bool pending(event_handle h) const noexcept;
 
-  /// Removes and returns the next live event if its time is <= `limit`; otherwise
-  /// nothing, and the queue is left as it was. Amortized O(b), b = bits in the largest
-  /// scheduling distance (at most 64): each entry moves down at most b buckets.
-  std::optional<event> pop_until(sim_time limit) noexcept;
+  /// Removes the next live event into `out` and returns true if its time is <= `limit`;
+  /// otherwise returns false and leaves the queue (and `out`) as they were. Amortized
+  /// O(b), b = bits in the largest scheduling distance (at most 64): each entry moves
+  /// down at most b/6 buckets. The run loop's form: no std::optional to copy.
+  bool pop_until(sim_time limit, event& out) noexcept;
+  /// As above, returning the event or nothing.
+  std::optional<event> pop_until(sim_time limit) noexcept {
+    event ev;
+    if (!pop_until(limit, ev)) return std::nullopt;
+    return ev;
+  }
   /// Removes and returns the next live event. Amortized O(b) as pop_until().
   std::optional<event> pop() noexcept { return pop_until(sim_time::max()); }
 
@@ -127,7 +134,7 @@ class event_queue {
   static constexpr std::size_t bucket_count = 1 + digits * (1u << radix_bits);
   static constexpr std::size_t bitmap_words = (bucket_count + 63) / 64;
   /// A bucket this small is sorted into the run rather than split further.
-  static constexpr std::size_t small_bucket = 16;
+  static constexpr std::size_t small_bucket = 15;
 
   /// Buckets are singly linked lists of fixed-size chunks from one shared arena, so the
   /// memory they need depends only on the total number of pending events, not on how
@@ -142,6 +149,7 @@ class event_queue {
     std::uint64_t pad;
   };
   static_assert(sizeof(chunk) == 256);
+  static_assert(small_bucket <= chunk_entries, "a small bucket lies in its first chunk");
   static constexpr std::size_t chunks_per_block = 256;
   struct bucket {
     entry* cursor = nullptr;  // next free entry in the tail chunk
@@ -206,10 +214,28 @@ class event_queue {
   }
   /// Inserts into the run in time order, after equal times (first in, first out).
   void insert_into_run(const entry& e);
+  /// Appends to the run (the caller keeps it sorted).
+  void run_append(const entry& e) {
+    if (run_end_ == run_.size()) run_.resize(run_.size() * 2);
+    run_[run_end_++] = e;
+  }
+  /// Moves the run's unconsumed entries to the front of run_.
+  void compact_run() noexcept;
+  /// Sorts the n <= small_bucket entries at `src` into the run, by (time, arrival).
+  void sort_into_run(const entry* src, std::size_t n) noexcept;
 
-  /// The run: the next events, sorted by (time, seq), each earlier than any bucketed one.
+  /// The run: entries [head_, run_end_) of run_, the next events sorted by (time, seq),
+  /// each earlier than any bucketed one. run_ is kept at its full size (at least
+  /// run_min_size), so a sorted bucket is written straight into it.
+  static constexpr std::size_t run_min_size = 64;
   std::vector<entry> run_;
-  std::size_t head_ = 0;  // first unconsumed entry of run_
+  std::size_t head_ = 0;     // first unconsumed entry of run_
+  std::size_t run_end_ = 0;  // one past the run's last entry
+  /// The largest key of the current run, consumed entries included (last_ while it has
+  /// held none): a push at or before it belongs in the run, a later one in a bucket. One
+  /// compare, where "the run is not empty and key <= its last key" is a branch that
+  /// mispredicts whenever the run has just been used up.
+  std::uint64_t run_back_ = 0;
   std::array<bucket, bucket_count> buckets_{};  // buckets_[0] unused: the run takes its place
   std::array<std::uint64_t, bitmap_words> nonempty_{};  // bit b set iff bucket b is non-empty
   std::vector<std::unique_ptr<chunk[]>> blocks_;  // the arena
@@ -224,7 +250,7 @@ class event_queue {
 
 // The two per-event operations are defined here so that the simulator loop inlines them.
 
-inline event_handle event_queue::push(sim_time t, event_kind kind, std::uint32_t target,
+[[gnu::always_inline]] inline event_handle event_queue::push(sim_time t, event_kind kind, std::uint32_t target,
                                       std::uint64_t arg) {
   std::uint32_t slot;
   if (free_head_ != no_slot) [[likely]] {
@@ -241,11 +267,8 @@ inline event_handle event_queue::push(sim_time t, event_kind kind, std::uint32_t
   r.kind = kind;
   r.state = slot_state::pending;
   const auto key = static_cast<std::uint64_t>(t.ns());
-  const entry e{key, slot, 0};
-  if (head_ < run_.size() && key <= run_.back().time) {
-    insert_into_run(e);  // not later than the end of the run
-  } else if (key == last_ && head_ == run_.size()) {
-    run_.push_back(e);  // the run is empty and this is its minimum
+  if (key <= run_back_) [[unlikely]] {
+    insert_into_run(entry{key, slot, 0});  // not later than the end of the run
   } else {
     add(bucket_of(key, last_), key, slot);
   }
@@ -253,18 +276,24 @@ inline event_handle event_queue::push(sim_time t, event_kind kind, std::uint32_t
   return event_handle{slot, r.generation};
 }
 
-inline std::optional<event> event_queue::pop_until(sim_time limit) noexcept {
-  if (head_ >= run_.size() || slots_[run_[head_].slot].state != slot_state::pending) [[unlikely]] {
-    if (limit.ns() < 0 || !settle(static_cast<std::uint64_t>(limit.ns()))) return std::nullopt;
+inline bool event_queue::pop_until(sim_time limit, event& out) noexcept {
+  if (limit.ns() < 0) [[unlikely]] return false;  // every key is >= 0
+  const auto lim = static_cast<std::uint64_t>(limit.ns());
+  if (head_ >= run_end_ || slots_[run_[head_].slot].state != slot_state::pending) [[unlikely]] {
+    if (!settle(lim)) return false;
   }
   const entry e = run_[head_];
-  if (e.time > static_cast<std::uint64_t>(limit.ns()) || limit.ns() < 0) return std::nullopt;
+  if (e.time > lim) return false;
   ++head_;
   const slot_record& r = slots_[e.slot];
-  event ev{sim_time::from_ns(static_cast<sim_time::rep>(e.time)), r.seq, r.arg, r.target, r.kind};
+  out.time = sim_time::from_ns(static_cast<sim_time::rep>(e.time));
+  out.seq = r.seq;
+  out.arg = r.arg;
+  out.target = r.target;
+  out.kind = r.kind;
   free_slot(e.slot);
   --live_;
-  return ev;
+  return true;
 }
 
 }  // namespace vnetsim::kernel
