@@ -9,8 +9,6 @@ namespace vnetsim::kernel {
 
 namespace {
 
-constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return std::rotl(x, k); }
-
 /// 2^-53: the spacing of doubles in [0.5, 1).
 constexpr double two_pow_minus_53 = 1.0 / 9007199254740992.0;
 
@@ -115,18 +113,6 @@ rng rng::from_state(const std::array<std::uint64_t, 4>& state) noexcept {
   return r;
 }
 
-std::uint64_t rng::next_u64() noexcept {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
 double rng::uniform01() noexcept {
   return static_cast<double>(next_u64() >> 11) * two_pow_minus_53;
 }
@@ -203,20 +189,21 @@ const ziggurat_exp& zig_exp() noexcept {
 
 }  // namespace
 
-double rng::exponential(double mean) noexcept {
+namespace detail {
+const exp_layers exp_fast = [] {
   const ziggurat_exp& z = zig_exp();
-  const std::uint64_t bits = next_u64();
-  const auto jz = static_cast<std::uint32_t>(bits >> 32);
-  const auto iz = static_cast<std::size_t>(bits & 0xff);
-  if (jz < z.k[iz]) [[likely]] return mean * (static_cast<double>(jz) * z.w[iz]);  // inside the layer's rectangle
-  return mean * exponential_tail_or_wedge(jz, iz);
-}
+  return exp_layers{z.k, z.w};
+}();
+}  // namespace detail
 
 double rng::exponential_tail_or_wedge(std::uint32_t jz, std::size_t iz) noexcept {
-  // Kept out of line so that the common case above needs no stack frame.
+  // Kept out of line so that the common case (inline in the header) needs no stack frame.
   const ziggurat_exp& z = zig_exp();
   for (;;) {
     const double x = static_cast<double>(jz) * z.w[iz];
+    // Inside the layer's rectangle: only reached here while detail::exp_fast is still
+    // zero (a draw during static initialisation); the same answer as the common case.
+    if (jz < z.k[iz]) return x;
     if (iz == 0) {
       // The tail beyond r is again exponential: r + Exp(1).
       return ziggurat_exp::r - deterministic_log(uniform01_open_low());
@@ -226,15 +213,7 @@ double rng::exponential_tail_or_wedge(std::uint32_t jz, std::size_t iz) noexcept
     const std::uint64_t bits = next_u64();
     jz = static_cast<std::uint32_t>(bits >> 32);
     iz = static_cast<std::size_t>(bits & 0xff);
-    if (jz < z.k[iz]) return static_cast<double>(jz) * z.w[iz];
   }
-}
-
-sim_time rng::exponential(sim_time mean) noexcept {
-  const double ns = exponential(static_cast<double>(mean.ns()));
-  // Round half up; the cast of a finite non-negative double is exact-defined.
-  constexpr double max_ns = 9.2e18;
-  return sim_time::from_ns(static_cast<sim_time::rep>(ns < max_ns ? ns + 0.5 : max_ns));
 }
 
 rng rng_streams::get(std::string_view name) const noexcept {

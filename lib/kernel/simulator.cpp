@@ -88,23 +88,20 @@ void simulator::run_callback(std::uint32_t cell) {
 
 void simulator::run() {
   stopped_ = false;
-  while (!stopped_) {
-    const auto ev = queue_.pop();
-    if (!ev) break;
-    dispatch(*ev);
-  }
+  event ev;
+  while (!stopped_ && queue_.pop_until(sim_time::max(), ev)) dispatch(ev);
 }
 
 void simulator::run_until(sim_time end) {
   check_not_past(end, "run_until");
   stopped_ = false;
+  event ev;
   while (!stopped_) {
-    const auto ev = queue_.pop_until(end);
-    if (!ev) {
+    if (!queue_.pop_until(end, ev)) {
       now_ = end;
       break;
     }
-    dispatch(*ev);
+    dispatch(ev);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -169,4 +170,87 @@ TEST_CASE("event_queue agrees with a brute-force reference on a random workload"
   while (!q.empty()) expect_pop(q.pop());
   expect_pop(q.pop());
   CHECK(pops > 1000);
+}
+
+TEST_CASE("event_queue sorts buckets of every small size exactly, ties first in, first out") {
+  // A bucket of at most 15 entries is sorted into the run by a sorting network on keys
+  // packed relative to its minimum (paths for up to 4, up to 8 and up to 15 entries);
+  // larger ones are split. Cover each size around those limits, clustered and spread
+  // times, many exact ties, and keys up to the top base-64 digit (bits 60..63), where the
+  // packed offset uses all 60 bits it has.
+  kernel::rng r(7);
+  const std::uint64_t bases[] = {0, 1'000, std::uint64_t{1} << 40, std::uint64_t{1} << 60,
+                                 (std::uint64_t{1} << 62) + 12'345};
+  for (const std::uint64_t base : bases) {
+    for (std::size_t n = 1; n <= 20; ++n) {
+      for (int trial = 0; trial < 20; ++trial) {
+        CAPTURE(base);
+        CAPTURE(n);
+        CAPTURE(trial);
+        // spread: offsets up to 2^bits - 1, bits up to 60 (the whole digit 10 range).
+        const int bits = trial < 5 ? 2 : trial < 10 ? 12 : static_cast<int>(20 + r.uniform_below(41));
+        event_queue q;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> want;  // (time, push order)
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::uint64_t t = base + (r.next_u64() >> (64 - bits));
+          q.push(sim_time::from_ns(static_cast<sim_time::rep>(t)), 1, 0, i);
+          want.emplace_back(t, i);
+        }
+        std::stable_sort(want.begin(), want.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> got;
+        while (auto e = q.pop()) got.emplace_back(static_cast<std::uint64_t>(e->time.ns()), e->arg);
+        CHECK(got == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("event_queue puts a push at or before the end of the run into the run") {
+  // The run is the next few events, sorted, ahead of every bucketed event: a push at a
+  // time up to the run's last time goes into it, in order, even once the run is used up.
+  SUBCASE("into the middle of the run") {
+    event_queue q;
+    q.push(10_ns, 1, 0, 1);
+    q.push(12_ns, 1, 0, 3);
+    q.push(14_ns, 1, 0, 4);
+    q.push(1_s, 1, 0, 9);
+    CHECK(q.pop()->arg == 1);  // now = 10 ns; 12 and 14 are left in the run
+    q.push(11_ns, 1, 0, 2);
+    q.push(14_ns, 1, 0, 5);  // a tie with the run's last event: after it
+    q.push(20_ns, 1, 0, 6);
+    std::vector<std::uint64_t> args;
+    while (auto e = q.pop()) args.push_back(e->arg);
+    CHECK(args == std::vector<std::uint64_t>{2, 3, 4, 5, 6, 9});
+  }
+  SUBCASE("at the time of a run split off a large bucket") {
+    // 20 events at 5 ns share a bucket too large to sort (more than 15): the split puts
+    // them in the run, and a push at 5 ns from the first of them joins the run at its end.
+    event_queue q;
+    q.push(1_ns, 1, 0, 100);
+    for (std::uint64_t i = 0; i < 20; ++i) q.push(5_ns, 1, 0, i);
+    q.push(7_ns, 1, 0, 200);
+    CHECK(q.pop()->arg == 100);
+    CHECK(q.pop()->arg == 0);
+    q.push(5_ns, 1, 0, 20);
+    std::vector<std::uint64_t> args;
+    while (auto e = q.pop()) args.push_back(e->arg);
+    std::vector<std::uint64_t> want;
+    for (std::uint64_t i = 1; i <= 20; ++i) want.push_back(i);
+    want.push_back(200);
+    CHECK(args == want);
+  }
+  event_queue q;
+  q.push(10_ns, 1, 0, 1);
+  q.push(12_ns, 1, 0, 2);
+  q.push(1_s, 1, 0, 9);
+  CHECK(q.pop()->arg == 1);
+  CHECK(q.pop()->arg == 2);  // the run {10, 12} is used up; now = 12 ns
+  q.push(12_ns, 1, 0, 3);    // at now
+  q.push(15_ns, 1, 0, 5);    // after the run's end, before the bucketed 1 s
+  q.push(13_ns, 1, 0, 4);
+  q.push(12_ns, 1, 0, 6);    // a tie with arg 3: after it
+  std::vector<std::uint64_t> args;
+  while (auto e = q.pop()) args.push_back(e->arg);
+  CHECK(args == std::vector<std::uint64_t>{3, 6, 4, 5, 9});
 }

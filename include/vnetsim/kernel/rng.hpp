@@ -10,6 +10,8 @@
 /// components does not change the numbers any other component draws.
 
 #include <array>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -44,6 +46,21 @@ double deterministic_log(double x) noexcept;
 /// Returns 0 below -745, +infinity above 709.78, NaN for NaN.
 double deterministic_exp(double x) noexcept;
 
+namespace detail {
+/// The part of the exponential ziggurat's tables that the common draw reads (see
+/// rng::exponential): k[i], the accept threshold of layer i, and w[i], the scale from a
+/// 32-bit draw to x in layer i.
+struct exp_layers {
+  std::array<std::uint32_t, 256> k;
+  std::array<double, 256> w;
+};
+/// Filled while rng.cpp's statics are initialised. Before that it is all zeros (static
+/// storage is zeroed first), which sends every draw to the slow path, which reads its own
+/// copy of the tables: a draw is the same whenever it happens, and the common case reads
+/// no initialisation guard.
+extern const exp_layers exp_fast;
+}  // namespace detail
+
 /// One random stream. Every operation is O(1) (uniform_int: expected O(1), with a
 /// rejection probability below 2^-32 for bounds under 2^32).
 class rng {
@@ -53,8 +70,18 @@ class rng {
   /// A stream from a raw xoshiro256** state (must not be all zero), for checkpoints and tests.
   static rng from_state(const std::array<std::uint64_t, 4>& state) noexcept;
 
-  /// Next 64 raw bits (xoshiro256**).
-  std::uint64_t next_u64() noexcept;
+  /// Next 64 raw bits (xoshiro256**). Inline: the hot draws are built on it.
+  std::uint64_t next_u64() noexcept {
+    const std::uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = std::rotl(s_[3], 45);
+    return result;
+  }
 
   /// Uniform in [0, 1) with 53 random bits.
   double uniform01() noexcept;
@@ -70,15 +97,29 @@ class rng {
   /// Tsang 2000, 256 layers) with tables built from deterministic_exp/log, so the same
   /// seed gives the same values everywhere. About 99% of draws take one table lookup
   /// and one multiplication.
-  double exponential(double mean) noexcept;
+  double exponential(double mean) noexcept {
+    const std::uint64_t bits = next_u64();
+    const auto jz = static_cast<std::uint32_t>(bits >> 32);
+    const auto iz = static_cast<std::size_t>(bits & 0xff);
+    if (jz < detail::exp_fast.k[iz]) [[likely]] {
+      return mean * (static_cast<double>(jz) * detail::exp_fast.w[iz]);  // inside the layer's rectangle
+    }
+    return mean * exponential_tail_or_wedge(jz, iz);
+  }
   /// Exponentially distributed duration, rounded to the nearest nanosecond.
-  sim_time exponential(sim_time mean) noexcept;
+  sim_time exponential(sim_time mean) noexcept {
+    const double ns = exponential(static_cast<double>(mean.ns()));
+    // Round half up; the cast of a finite non-negative double is exact-defined.
+    constexpr double max_ns = 9.2e18;
+    return sim_time::from_ns(static_cast<sim_time::rep>(ns < max_ns ? ns + 0.5 : max_ns));
+  }
 
   /// Raw state, for tests and checkpoints.
   const std::array<std::uint64_t, 4>& state() const noexcept { return s_; }
 
  private:
-  /// The rare ziggurat cases (tail and wedge), for the draw (jz, iz) that missed its layer.
+  /// The rare ziggurat cases (tail and wedge), for the draw (jz, iz) that missed its layer
+  /// (or any draw, before the tables are initialised).
   [[gnu::noinline]] double exponential_tail_or_wedge(std::uint32_t jz, std::size_t iz) noexcept;
 
   std::array<std::uint64_t, 4> s_{};

@@ -53,7 +53,8 @@ class simulator {
   std::string_view kind_name(event_kind k) const;
 
   /// Schedules an event of a registered kind at absolute time `t` >= now(). O(1) amortized.
-  event_handle schedule_at(sim_time t, event_kind kind, std::uint32_t target, std::uint64_t arg = 0) {
+  [[gnu::always_inline]] event_handle schedule_at(sim_time t, event_kind kind, std::uint32_t target,
+                                                 std::uint64_t arg = 0) {
     // One unsigned compare rejects both kind 0 (callbacks) and unregistered kinds.
     if (t < now_ || static_cast<std::uint32_t>(kind) - 1u >= handler_limit_) [[unlikely]] {
       throw_bad_schedule(t, kind);
@@ -61,8 +62,8 @@ class simulator {
     return queue_.push(t, kind, target, arg);
   }
   /// Schedules `delay` >= 0 after now(). O(1) amortized.
-  event_handle schedule_in(sim_time delay, event_kind kind, std::uint32_t target,
-                           std::uint64_t arg = 0) {
+  [[gnu::always_inline]] event_handle schedule_in(sim_time delay, event_kind kind, std::uint32_t target,
+                                                 std::uint64_t arg = 0) {
     return schedule_at(checked_later(delay, "schedule_in"), kind, target, arg);
   }
 
