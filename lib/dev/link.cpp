@@ -116,6 +116,11 @@ send_result link_set::send(link_id id, link_side from, frame_ref frame, sim_time
   d.ring[(d.head + d.count) & (d.ring.size() - 1)] =
       in_flight{std::move(frame), start, arrive, bytes, l.epoch};
   ++d.count;
+  // One pending arrival event per direction, for the oldest frame: when the ring was empty
+  // this frame is the oldest; otherwise take_arrival() arms it when its turn comes.
+  if (d.count == 1) {
+    sim_->schedule_at(arrive, l.end[1 - static_cast<int>(from)].arrive_kind, target_of(id, from));
+  }
   if (start > now) {
     d.waiting_bytes += bytes;
     d.stats.queue_high_water =
@@ -125,8 +130,6 @@ send_result link_set::send(link_id id, link_side from, frame_ref frame, sim_time
   }
   ++d.stats.out_frames;
   d.stats.out_octets += bytes;
-  const endpoint& far = l.end[1 - static_cast<int>(from)];
-  sim_->schedule_at(arrive, far.arrive_kind, target_of(id, from));
   return send_result::queued;
 }
 
@@ -135,7 +138,7 @@ link_set::arrival link_set::take_arrival(std::uint32_t target) {
   direction& d = l.dir[target % 2];
   const endpoint& far = l.end[1 - target % 2];
   arrival out{frame_ref{}, far.device, far.port};
-  if (d.count == 0) return out;  // cannot happen: one event per queued frame
+  if (d.count == 0) [[unlikely]] return out;  // cannot happen: armed only with a frame
   in_flight& f = d.ring[d.head];
   frame_ref frame = std::move(f.frame);
   const std::uint32_t epoch = f.epoch;
@@ -143,6 +146,9 @@ link_set::arrival link_set::take_arrival(std::uint32_t target) {
   d.head = (d.head + 1) & (d.ring.size() - 1);
   --d.count;
   if (d.waiting_from > 0) --d.waiting_from;
+  // Re-arm for the next frame before the receiver runs, so that its event precedes
+  // whatever the receiver schedules (as it did when every frame had its event from send).
+  if (d.count != 0) sim_->schedule_at(d.ring[d.head].arrive, far.arrive_kind, target);
   if (epoch != l.epoch || !l.carrier) {
     ++d.stats.lost_carrier;
   } else if (d.black_hole) {

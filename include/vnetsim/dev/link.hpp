@@ -5,13 +5,29 @@
 /// (carrier loss, silent black hole, random loss, bit errors caught as FCS drops, a
 /// changed delay).
 ///
-/// One event per frame per hop: a frame's transmission start and end follow from the
-/// transmitter's busy time when it is queued, so only its arrival is scheduled. The
+/// One pending event per link direction, whatever the number of frames in flight: a
+/// frame's transmission start and end follow from the transmitter's busy time when it is
+/// queued, so only arrivals are events. Each direction keeps its frames, queued or on the
+/// wire, in a FIFO ring in queueing order, their arrival times non-decreasing (a frame
+/// never overtakes the one before it); only the oldest frame's arrival is scheduled. The
 /// arrival event is of the receiving endpoint's kind (registered by whoever owns the
 /// receiving device type), with target = the link direction; its handler calls
-/// take_arrival(), which applies the faults, counts, and hands over the frame. No
-/// allocation per frame once the in-flight rings have reached their working size; no
-/// virtual call.
+/// take_arrival(), which takes the oldest frame, arms the event of the next one (before
+/// the receiver runs), applies the faults, counts, and hands over the frame. So the event
+/// queue holds at most 2 link events per link instead of one per frame in flight, and an
+/// arrival is still one event run at its own nanosecond.
+///
+/// Same-time order: frames of one direction arrive in FIFO order. An arrival event is
+/// pushed when its frame becomes the oldest of its direction (at send() when the direction
+/// was empty, else at the previous frame's arrival), so among events of the same
+/// nanosecond it runs after those pushed before that moment: still the kernel's (time,
+/// seq) order, one deterministic order of simultaneous events like the former "pushed at
+/// send()".
+///
+/// Ring size: a direction holds at most the frames waiting (the queue limit) plus those
+/// started and not arrived, about delay x bandwidth / 672 bits (a minimum frame with its
+/// overhead) + 1; the ring starts at 16 entries and doubles when full, so it allocates
+/// only while reaching that working size, never per frame. No virtual call.
 ///
 /// Faults are judged at arrival: a frame is lost to carrier loss if the carrier went down
 /// at any time between its queueing and its arrival (a cut cable loses what is queued
@@ -121,8 +137,9 @@ class link_set {
     std::uint32_t device = 0;
     std::uint32_t port = 0;
   };
-  /// Called by the arrival handler with the event's target: takes the next frame of that
-  /// direction, applies the faults and counts. O(1).
+  /// Called by the arrival handler with the event's target, exactly once per arrival
+  /// event: takes the next frame of that direction, schedules the arrival of the one after
+  /// it (if any), applies the faults and counts. O(1).
   arrival take_arrival(std::uint32_t target);
 
   /// Event target for a direction (what arrival events carry).
