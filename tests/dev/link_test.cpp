@@ -80,6 +80,30 @@ TEST_CASE("serialization time counts preamble, FCS, padding and the inter-packet
   CHECK(dev::serialization_time(1514, 100'000'000) == 123040_ns);
 }
 
+TEST_CASE("serializer: the same nanoseconds as serialization_time, without a division per frame") {
+  // den = 1 (multiplication), small den (reciprocal), den above 32 bits and a dividend
+  // above 32 bits (division), odd rates.
+  const std::uint64_t rates[] = {1, 3, 7, 56'000, 1'000'000, 10'000'000, 100'000'000,
+                                 123'456'789, 999'999'999, 1'000'000'000, 1'000'000'007,
+                                 2'500'000'000, 10'000'000'000, 25'000'000'000, 40'000'000'000,
+                                 100'000'000'000, 400'000'000'000, 1'000'000'000'000,
+                                 (1ULL << 40) + 1};
+  for (const auto bps : rates) {
+    const dev::serializer ser(bps);
+    std::size_t mismatches = 0;
+    std::size_t first_bad = 0;
+    for (std::size_t len = 0; len <= dev::tso_frame_capacity; ++len) {
+      if (ser(len) != dev::serialization_time(len, bps)) {
+        if (mismatches++ == 0) first_bad = len;
+      }
+    }
+    INFO("bps ", bps, ", first bad length ", first_bad);
+    CHECK(mismatches == 0);
+  }
+  CHECK(dev::serializer(10'000'000'000)(60) == 68_ns);  // 672 bits / 10 = 67.2, rounded up
+  CHECK(dev::serializer(1'000'000'000)(1514) == 12304_ns);
+}
+
 TEST_CASE("a frame arrives after serialization plus propagation, with its bytes unmoved") {
   bench b;
   const auto id = b.add("l1");
