@@ -95,7 +95,12 @@ void event_queue::split(std::size_t k) {
   const bucket bk = buckets_[k];
   nonempty_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
   last_ = bk.min;
-  if (bk.size <= small_bucket) {
+  if (bk.size == 1) {
+    // One entry (a device re-arming its single pending event, e.g. a link direction's next
+    // arrival, dev/link.hpp): it is the run. No rank sort.
+    run_.assign(1, bk.head->e[0]);
+    head_ = 0;
+  } else if (bk.size <= small_bucket) {
     // Sort the few entries straight into the run. Rank sort: each entry's place is the
     // number of entries before it in (time, arrival) order, counted without data-dependent
     // branches (an insertion sort's branches mispredict on random times). Arrival order is
