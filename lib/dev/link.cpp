@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,14 @@ sim_time serialization_time(std::size_t frame_len, std::uint64_t bps) noexcept {
   // most ~2^20 and 1e9 < 2^30, so the product fits in 64 bits.
   const std::uint64_t ns = (bits * 1'000'000'000ULL + bps - 1) / bps;
   return sim_time::from_ns(static_cast<sim_time::rep>(ns));
+}
+
+serializer::serializer(std::uint64_t bps) noexcept {
+  if (bps == 0) return;  // rejected by link_set::add
+  const std::uint64_t g = std::gcd(std::uint64_t{1'000'000'000}, bps);
+  num_ = 1'000'000'000 / g;
+  den_ = bps / g;
+  if (den_ > 1 && den_ <= 0xffff'ffffULL) recip_ = ~std::uint64_t{0} / den_ + 1;
 }
 
 namespace {
@@ -47,12 +56,14 @@ link_id link_set::add(std::string_view name, const link_config& cfg, const endpo
   link& l = links_.emplace_back();
   l.name = std::string(name);
   l.cfg = cfg;
+  l.ser = serializer(cfg.bandwidth_bps);
   l.end[0] = a;
   l.end[1] = b;
   for (int s = 0; s < 2; ++s) {
     direction& d = l.dir[s];
     d.rng = streams_->get(fmt::format("link/{}/{}", name, s == 0 ? "a" : "b"));
     d.ring.resize(16);
+    d.mask = d.ring.size() - 1;
     d.busy_until = sim_->now();
     d.last_arrive = sim_->now();
   }
@@ -70,7 +81,7 @@ const link_set::link& link_set::at(link_id id) const {
 }
 
 void link_set::settle_waiting(direction& d, sim_time now) noexcept {
-  const std::size_t mask = d.ring.size() - 1;
+  const std::size_t mask = d.mask;
   while (d.waiting_from < d.count) {
     const in_flight& f = d.ring[(d.head + d.waiting_from) & mask];
     if (f.start > now) break;
@@ -84,6 +95,7 @@ void link_set::grow(direction& d) {
   const std::size_t mask = d.ring.size() - 1;
   for (std::size_t i = 0; i < d.count; ++i) bigger[i] = std::move(d.ring[(d.head + i) & mask]);
   d.ring = std::move(bigger);
+  d.mask = d.ring.size() - 1;
   d.head = 0;
 }
 
@@ -92,41 +104,51 @@ send_result link_set::send(link_id id, link_side from, frame_ref frame, sim_time
   direction& d = l.dir[static_cast<int>(from)];
   const sim_time now = sim_->now();
   if (ready < now) ready = now;
-  if (!l.carrier) {
+  if (!l.carrier) [[unlikely]] {
     ++d.stats.no_carrier;
     return send_result::no_carrier;
   }
-  settle_waiting(d, now);
-  const std::size_t waiting = d.count - d.waiting_from;
+  if (d.waiting_from < d.count) settle_waiting(d, now);
+  const std::size_t count = d.count;
   const auto bytes = static_cast<std::uint32_t>(frame.size());
-  const bool busy = d.busy_until > now || ready > now;
+  const sim_time busy_until = d.busy_until;
   // Only frames that must wait count against the queue: an idle line takes one at once.
-  if (busy && ((l.cfg.queue_frames != 0 && waiting >= l.cfg.queue_frames) ||
-               (l.cfg.queue_bytes != 0 && d.waiting_bytes + bytes > l.cfg.queue_bytes))) {
-    ++d.stats.out_discards;
-    return send_result::queue_full;
+  if (busy_until > now || ready > now) {
+    const std::size_t waiting = count - d.waiting_from;
+    if ((l.cfg.queue_frames != 0 && waiting >= l.cfg.queue_frames) ||
+        (l.cfg.queue_bytes != 0 && d.waiting_bytes + bytes > l.cfg.queue_bytes)) [[unlikely]] {
+      ++d.stats.out_discards;
+      return send_result::queue_full;
+    }
   }
-  if (d.count == d.ring.size()) grow(d);
-  const sim_time start = std::max(d.busy_until, ready);
-  const sim_time end = start + serialization_time(bytes, l.cfg.bandwidth_bps);
+  if (count == d.ring.size()) [[unlikely]] grow(d);
+  const sim_time start = std::max(busy_until, ready);
+  const sim_time end = start + l.ser(bytes);
   // A frame never overtakes the one before it, even after a delay decrease.
   const sim_time arrive = std::max(end + l.cfg.delay, d.last_arrive);
   d.busy_until = end;
   d.last_arrive = arrive;
-  d.ring[(d.head + d.count) & (d.ring.size() - 1)] =
-      in_flight{std::move(frame), start, arrive, bytes, l.epoch};
-  ++d.count;
+  in_flight& slot = d.ring[(d.head + count) & d.mask];
+  slot.frame = std::move(frame);  // the slot's old handle is empty (moved out on arrival)
+  slot.start = start;
+  slot.arrive = arrive;
+  slot.bytes = bytes;
+  slot.epoch = l.epoch;
+  d.count = count + 1;
+  // One pending arrival event per direction, for the oldest frame: when the ring was empty
+  // this frame is the oldest; otherwise take_arrival() arms it when its turn comes.
+  if (count == 0) {
+    sim_->schedule_at(arrive, l.end[1 - static_cast<int>(from)].arrive_kind, target_of(id, from));
+  }
   if (start > now) {
     d.waiting_bytes += bytes;
     d.stats.queue_high_water =
-        std::max<std::uint64_t>(d.stats.queue_high_water, d.count - d.waiting_from);
-  } else if (d.waiting_from == d.count - 1) {
-    ++d.waiting_from;  // started at once: it never waited
+        std::max<std::uint64_t>(d.stats.queue_high_water, count + 1 - d.waiting_from);
+  } else if (d.waiting_from == count) {
+    d.waiting_from = count + 1;  // started at once: it never waited
   }
   ++d.stats.out_frames;
   d.stats.out_octets += bytes;
-  const endpoint& far = l.end[1 - static_cast<int>(from)];
-  sim_->schedule_at(arrive, far.arrive_kind, target_of(id, from));
   return send_result::queued;
 }
 
@@ -135,14 +157,27 @@ link_set::arrival link_set::take_arrival(std::uint32_t target) {
   direction& d = l.dir[target % 2];
   const endpoint& far = l.end[1 - target % 2];
   arrival out{frame_ref{}, far.device, far.port};
-  if (d.count == 0) return out;  // cannot happen: one event per queued frame
+  if (d.count == 0) [[unlikely]] return out;  // cannot happen: armed only with a frame
   in_flight& f = d.ring[d.head];
-  frame_ref frame = std::move(f.frame);
   const std::uint32_t epoch = f.epoch;
   const std::uint32_t bytes = f.bytes;
-  d.head = (d.head + 1) & (d.ring.size() - 1);
+  d.head = (d.head + 1) & d.mask;
   --d.count;
   if (d.waiting_from > 0) --d.waiting_from;
+  // Re-arm for the next frame before the receiver runs, so that its event precedes
+  // whatever the receiver schedules (as it did when every frame had its event from send).
+  if (d.count != 0) sim_->schedule_at(d.ring[d.head].arrive, far.arrive_kind, target);
+  // A carrier loss since queueing bumped the epoch (and no frame is queued while the
+  // carrier is down), so the epoch alone tells a frame lost to it.
+  if (epoch == l.epoch && !d.faulty) [[likely]] {
+    ++d.stats.delivered;
+    out.frame = std::move(f.frame);
+    if (d.tap != nullptr) [[unlikely]] {
+      d.tap(d.tap_ctx, target / 2, static_cast<link_side>(target % 2), sim_->now(), out.frame);
+    }
+    return out;
+  }
+  frame_ref frame = std::move(f.frame);  // released on return unless delivered
   if (epoch != l.epoch || !l.carrier) {
     ++d.stats.lost_carrier;
   } else if (d.black_hole) {
@@ -197,7 +232,9 @@ void link_set::set_carrier(link_id id, bool up) {
 }
 
 void link_set::set_black_hole(link_id id, link_side from, bool on) {
-  at(id).dir[static_cast<int>(from)].black_hole = on;
+  direction& d = at(id).dir[static_cast<int>(from)];
+  d.black_hole = on;
+  update_faulty(d);
 }
 
 void link_set::set_loss(link_id id, link_side from, double probability) {
@@ -206,6 +243,7 @@ void link_set::set_loss(link_id id, link_side from, double probability) {
     throw link_error(fmt::format("link \"{}\": loss probability {} is outside [0, 1]", l.name, probability));
   }
   l.dir[static_cast<int>(from)].loss = probability;
+  update_faulty(l.dir[static_cast<int>(from)]);
 }
 
 void link_set::set_bit_error_rate(link_id id, link_side from, double ber) {
@@ -214,6 +252,7 @@ void link_set::set_bit_error_rate(link_id id, link_side from, double ber) {
     throw link_error(fmt::format("link \"{}\": bit error rate {} is outside [0, 1]", l.name, ber));
   }
   l.dir[static_cast<int>(from)].ber = ber;
+  update_faulty(l.dir[static_cast<int>(from)]);
 }
 
 void link_set::set_delay(link_id id, sim_time delay) {

@@ -206,7 +206,14 @@ void event_queue::split(std::size_t k) {
   const bucket bk = buckets_[k];
   nonempty_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
   last_ = bk.min;
-  if (bk.size <= small_bucket) {
+  if (bk.size == 1) {
+    // One entry (a device re-arming its single pending event, e.g. a link direction's next
+    // arrival, dev/link.hpp): it is the run. No sorting network.
+    run_[0] = bk.head->e[0];
+    run_end_ = 1;
+    head_ = 0;
+    run_back_ = run_[0].time;
+  } else if (bk.size <= small_bucket) {
     sort_into_run(bk.head->e.data(), bk.size);
   } else {
     // The entries of a bucket this small are all popped within the next few hundred

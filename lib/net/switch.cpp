@@ -257,7 +257,7 @@ void switch_set::make_engine(switch_id id) {
         continue;
       }
       pcs[i].edge = s.ports[i].cfg.edge;
-      if (s.ports[i].cfg.path_cost != 0) pcs[i].path_cost = s.ports[i].cfg.path_cost;
+      pcs[i].path_cost = port_path_cost(s, static_cast<port_no>(i));
     }
     s.stp = std::make_unique<stp::engine>(s.cfg.stp_bridge, pcs);
     s.stp_out = std::make_unique<stp_sink_impl>(*this, id);
@@ -273,7 +273,7 @@ void switch_set::make_engine(switch_id id) {
         continue;
       }
       pcs[i].admin_edge = s.ports[i].cfg.edge;
-      if (s.ports[i].cfg.path_cost != 0) pcs[i].path_cost = s.ports[i].cfg.path_cost;
+      pcs[i].path_cost = port_path_cost(s, static_cast<port_no>(i));
     }
     s.rstp = std::make_unique<rstp::engine>(s.cfg.rstp_bridge, pcs);
     s.rstp_out = std::make_unique<rstp_sink_impl>(*this, id);
@@ -330,6 +330,37 @@ std::size_t switch_set::engine_port_of(const sw& s, port_no n) noexcept {
   return ch == no_channel ? std::size_t{n} : s.ports.size() + ch;
 }
 
+proto::path_cost_method switch_set::cost_method(const sw& s) noexcept {
+  return s.cfg.stp == stp_mode::stp ? s.cfg.stp_bridge.cost_method
+                                    : proto::path_cost_method::ieee2004;
+}
+
+std::uint32_t switch_set::port_path_cost(const sw& s, port_no n) const {
+  const port& p = s.ports[n];
+  if (p.cfg.path_cost != 0) return p.cfg.path_cost;
+  // The recommended cost of the attached link's speed (802.1D-2004 17.14 Table 17-3, or
+  // 802.1D-1998 Table 8-5 under STP's default method; 802.1t's long costs [proto/path_cost.hpp]).
+  if (p.attached) return proto::default_path_cost(cost_method(s), links_->config(p.link).bandwidth_bps);
+  // Speed unknown: the engine's own default.
+  return s.cfg.stp == stp_mode::stp ? stp::port_config{}.path_cost : rstp::port_config{}.path_cost;
+}
+
+void switch_set::refresh_port_path_cost(switch_id id, port_no n) {
+  sw& s = switches_[id];
+  // A member's engine port stays disabled; its channel has its own cost.
+  if (s.ports[n].channel != no_channel) return;
+  const std::uint32_t cost = port_path_cost(s, n);
+  const sim_time now = sim_->now();
+  if (s.stp && n < s.stp->port_count() && cost != s.stp->config(n).path_cost) {
+    s.stp->set_path_cost(n, cost, now, *s.stp_out);
+  } else if (s.rstp && n < s.rstp->port_count() && cost != s.rstp->config(n).path_cost) {
+    s.rstp->set_path_cost(n, cost, now, *s.rstp_out);
+  } else {
+    return;
+  }
+  after_engine(id);
+}
+
 std::uint32_t switch_set::channel_path_cost(const sw& s, const channel& c) const {
   if (c.cfg.path_cost != 0) return c.cfg.path_cost;
   // The aggregate speed of every configured member that is attached (802.1D-2004 17.14
@@ -338,9 +369,7 @@ std::uint32_t switch_set::channel_path_cost(const sw& s, const channel& c) const
   for (port_no m : c.members) {
     if (s.ports[m].attached) speed += links_->config(s.ports[m].link).bandwidth_bps;
   }
-  const auto method = s.cfg.stp == stp_mode::stp ? s.cfg.stp_bridge.cost_method
-                                                 : proto::path_cost_method::ieee2004;
-  return proto::default_path_cost(method, speed);
+  return proto::default_path_cost(cost_method(s), speed);
 }
 
 void switch_set::channel_engine_enabled(switch_id id, std::uint16_t ch, bool up) {
@@ -440,11 +469,11 @@ void switch_set::configure_port(switch_id id, port_no n, const port_config& cfg)
     // A member's engine port stays disabled; the channel's has its own cost, never edge.
   } else if (s.stp) {
     s.stp->set_port_edge(n, cfg.edge);
-    if (cfg.path_cost != 0) s.stp->set_path_cost(n, cfg.path_cost, sim_->now(), *s.stp_out);
+    refresh_port_path_cost(id, n);  // configured, or (0) from the link's speed again
     after_engine(id);
   } else if (s.rstp) {
     s.rstp->set_admin_edge(n, cfg.edge);
-    if (cfg.path_cost != 0) s.rstp->set_path_cost(n, cfg.path_cost, sim_->now(), *s.rstp_out);
+    refresh_port_path_cost(id, n);
     after_engine(id);
   }
   update_oper(id, n);
@@ -471,6 +500,7 @@ void switch_set::attach(switch_id id, port_no n, dev::link_id link, dev::link_si
   p.side = side;
   p.carrier = carrier;
   sync_hot(s, n);
+  refresh_port_path_cost(id, n);  // the link's speed is known now
   update_oper(id, n);
 }
 

@@ -80,6 +80,30 @@ TEST_CASE("serialization time counts preamble, FCS, padding and the inter-packet
   CHECK(dev::serialization_time(1514, 100'000'000) == 123040_ns);
 }
 
+TEST_CASE("serializer: the same nanoseconds as serialization_time, without a division per frame") {
+  // den = 1 (multiplication), small den (reciprocal), den above 32 bits and a dividend
+  // above 32 bits (division), odd rates.
+  const std::uint64_t rates[] = {1, 3, 7, 56'000, 1'000'000, 10'000'000, 100'000'000,
+                                 123'456'789, 999'999'999, 1'000'000'000, 1'000'000'007,
+                                 2'500'000'000, 10'000'000'000, 25'000'000'000, 40'000'000'000,
+                                 100'000'000'000, 400'000'000'000, 1'000'000'000'000,
+                                 (1ULL << 40) + 1};
+  for (const auto bps : rates) {
+    const dev::serializer ser(bps);
+    std::size_t mismatches = 0;
+    std::size_t first_bad = 0;
+    for (std::size_t len = 0; len <= dev::tso_frame_capacity; ++len) {
+      if (ser(len) != dev::serialization_time(len, bps)) {
+        if (mismatches++ == 0) first_bad = len;
+      }
+    }
+    INFO("bps ", bps, ", first bad length ", first_bad);
+    CHECK(mismatches == 0);
+  }
+  CHECK(dev::serializer(10'000'000'000)(60) == 68_ns);  // 672 bits / 10 = 67.2, rounded up
+  CHECK(dev::serializer(1'000'000'000)(1514) == 12304_ns);
+}
+
 TEST_CASE("a frame arrives after serialization plus propagation, with its bytes unmoved") {
   bench b;
   const auto id = b.add("l1");
@@ -330,4 +354,162 @@ TEST_CASE("tap: sees each delivered frame of its direction at its arrival, befor
   b.sim.run_until(2_ms);
   CHECK(ctx.log.size() == 1);
   CHECK(b.received.size() == 3);
+}
+
+// ---- the in-flight FIFO: one pending arrival event per direction ------------------------
+
+TEST_CASE("many frames in flight: one pending event per direction, each frame at its own nanosecond") {
+  bench b;
+  dev::link_config cfg;
+  cfg.bandwidth_bps = 10'000'000'000;  // 60 bytes: 84 on the wire, 67.2 ns -> 68 ns
+  cfg.delay = 1_ms;                    // ~14,700 minimum frames fit on the wire
+  cfg.queue_frames = 0;
+  const auto id = b.add("long", cfg);
+  constexpr int n = 5000;  // the ring grows from 16 to 8192 entries
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(b.links.send(id, link_side::a, b.frame(60, i & 0xff)) == dev::send_result::queued);
+  }
+  for (int i = 0; i < 3; ++i) b.links.send(id, link_side::b, b.frame(60, 200 + i));
+  CHECK(b.sim.pending_events() == 2);  // not one per frame
+  const auto events_before = b.sim.events_run();
+  b.sim.run_until(1_ms + 68_ns * 100);  // the first 100 have arrived (the 100th at 1 ms + 6.8 us)
+  CHECK(b.received.size() == 100 + 3);
+  CHECK(b.sim.pending_events() == 1);  // direction a, armed for frame 100; b is empty
+  b.sim.run();
+  REQUIRE(b.received.size() == n + 3);
+  CHECK(b.sim.events_run() - events_before == n + 3);  // still one event per arrival
+  int a = 0;
+  for (const auto& r : b.received) {
+    if (r.device == 1) continue;  // direction b
+    CHECK(r.tag == (a & 0xff));
+    CHECK(r.at == 68_ns * (a + 1) + 1_ms);
+    ++a;
+  }
+  CHECK(a == n);
+  CHECK(b.sim.pending_events() == 0);
+  const auto& st = b.links.stats(id, link_side::a);
+  CHECK(st.delivered == n);
+  CHECK(st.queue_high_water == n - 1);
+}
+
+TEST_CASE("queue limits hold with frames on the wire, and the ring is reused without reordering") {
+  bench b;
+  dev::link_config cfg;
+  cfg.delay = 100_us;  // 1514-byte frames: 12.304 us each, ~8 on the wire at once
+  cfg.queue_frames = 4;
+  const auto id = b.add("l", cfg);
+  // Every 12.304 us, 2 frames: the queue fills up to its limit and then drops one in two.
+  int tag = 0;
+  std::vector<int> accepted;
+  for (int k = 0; k < 40; ++k) {
+    b.sim.schedule_at(12304_ns * k, [&, id](kernel::simulator&) {
+      for (int j = 0; j < 2; ++j) {
+        const int t = tag++;
+        if (b.links.send(id, link_side::a, b.frame(1514, t)) == dev::send_result::queued) {
+          accepted.push_back(t);
+        }
+      }
+      CHECK(b.links.queued_frames(id, link_side::a) <= 4);
+    });
+  }
+  b.sim.run();
+  const auto& st = b.links.stats(id, link_side::a);
+  // Sent at k: frame 2k starts at once or waits; the queue reaches 4 waiting at k = 3,
+  // then every instant adds 2 and transmission removes 1: one drop per instant from k = 4.
+  CHECK(st.out_discards == 36);
+  CHECK(st.queue_high_water == 4);
+  REQUIRE(b.received.size() == accepted.size());
+  CHECK(accepted.size() == 44);
+  for (std::size_t i = 0; i < accepted.size(); ++i) {
+    CHECK(b.received[i].tag == accepted[i]);
+    // Back to back from 0: the line never idles.
+    CHECK(b.received[i].at == 12304_ns * static_cast<sim_time::rep>(i + 1) + 100_us);
+  }
+  CHECK(b.sim.pending_events() == 0);
+}
+
+TEST_CASE("faults act on every frame in flight at its arrival, with one event per direction") {
+  bench b;
+  dev::link_config cfg;
+  cfg.delay = 50_us;
+  cfg.queue_frames = 0;
+  const auto id = b.add("l", cfg);
+  // 20 frames of 60 bytes back to back: frame i (0-based) arrives at 672 ns * (i + 1) + 50 us.
+  auto burst = [&](int first) {
+    for (int i = 0; i < 20; ++i) b.links.send(id, link_side::a, b.frame(60, first + i));
+  };
+  SUBCASE("black hole on then off mid-flight: exactly the frames arriving meanwhile vanish") {
+    burst(0);
+    // Frame 4 arrives at 53.36 us, frame 5 at 54.032 us, frame 9 at 56.72 us, frame 10 at 57.392 us.
+    b.sim.schedule_at(53_us + 500_ns, [&](kernel::simulator&) { b.links.set_black_hole(id, link_side::a, true); });
+    b.sim.schedule_at(57_us, [&](kernel::simulator&) { b.links.set_black_hole(id, link_side::a, false); });
+    b.sim.run();
+    REQUIRE(b.received.size() == 15);
+    CHECK(b.received[4].tag == 4);
+    CHECK(b.received[4].at == 672_ns * 5 + 50_us);
+    CHECK(b.received[5].tag == 10);
+    CHECK(b.received[5].at == 672_ns * 11 + 50_us);
+    CHECK(b.links.stats(id, link_side::a).lost_black_hole == 5);
+  }
+  SUBCASE("carrier cut mid-flight and restored before the lost frames were due") {
+    burst(0);
+    b.sim.schedule_at(5_us, [&](kernel::simulator&) {
+      b.links.set_carrier(id, false);  // all 20 on the wire or queued: lost
+      b.links.set_carrier(id, true);
+      burst(100);  // a fresh line from 5 us; held behind the lost frames' arrivals
+    });
+    b.sim.run();
+    const auto& st = b.links.stats(id, link_side::a);
+    CHECK(st.lost_carrier == 20);
+    REQUIRE(b.received.size() == 20);
+    // New frame j would arrive at 5 us + 672 ns * (j + 1) + 50 us, after the last lost one
+    // (at 672 ns * 20 + 50 us = 63.44 us) only from j = 12 on; earlier ones are held to it.
+    for (int j = 0; j < 20; ++j) {
+      const auto& r = b.received[static_cast<std::size_t>(j)];
+      CHECK(r.tag == 100 + j);
+      CHECK(r.at == std::max(5_us + 672_ns * (j + 1) + 50_us, 672_ns * 20 + 50_us));
+    }
+  }
+  SUBCASE("delay changes mid-flight: later frames take the new delay, none overtakes") {
+    burst(0);
+    b.sim.schedule_at(3_us, [&](kernel::simulator&) {
+      b.links.set_delay(id, 1_us);  // shorter: held behind frame 19 (63.44 us)
+      for (int i = 0; i < 3; ++i) b.links.send(id, link_side::a, b.frame(60, 50 + i));
+    });
+    b.sim.schedule_at(80_us, [&](kernel::simulator&) {
+      b.links.set_delay(id, 200_us);  // longer: simply later
+      b.links.send(id, link_side::a, b.frame(60, 60));
+      b.links.send(id, link_side::a, b.frame(60, 61));
+    });
+    b.sim.run();
+    REQUIRE(b.received.size() == 25);
+    for (int i = 0; i < 20; ++i) CHECK(b.received[static_cast<std::size_t>(i)].at == 672_ns * (i + 1) + 50_us);
+    for (int i = 20; i < 23; ++i) {
+      CHECK(b.received[static_cast<std::size_t>(i)].tag == 50 + i - 20);
+      CHECK(b.received[static_cast<std::size_t>(i)].at == 672_ns * 20 + 50_us);  // same nanosecond, FIFO
+    }
+    CHECK(b.received[23].at == 80_us + 672_ns + 200_us);
+    CHECK(b.received[24].at == 80_us + 2 * 672_ns + 200_us);
+    CHECK(b.links.stats(id, link_side::a).delivered == 25);
+  }
+  CHECK(b.sim.pending_events() == 0);
+}
+
+TEST_CASE("same-nanosecond arrivals on two links run in the order their events were armed") {
+  // Two links, frames sent at once on both: each direction's first frame is armed at
+  // send() (link 1 first), so they alternate l1, l2 at every common arrival time.
+  bench b;
+  const auto l1 = b.add("l1");
+  const auto l2 = b.add("l2");
+  for (int i = 0; i < 3; ++i) {
+    b.links.send(l1, link_side::a, b.frame(60, 10 + i));
+    b.links.send(l2, link_side::a, b.frame(60, 20 + i));
+  }
+  b.sim.run();
+  REQUIRE(b.received.size() == 6);
+  const int want[] = {10, 20, 11, 21, 12, 22};
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(b.received[i].tag == want[i]);
+    CHECK(b.received[i].at == 672_ns * static_cast<sim_time::rep>(i / 2 + 1) + 500_ns);
+  }
 }

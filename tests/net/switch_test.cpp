@@ -758,3 +758,86 @@ TEST_CASE("switch: a spanning tree needs a bridge address") {
   c.stp = net::stp_mode::rstp;
   CHECK_THROWS_WITH_AS(w.add_switch(2, c), doctest::Contains("bridge address"), net::switch_error);
 }
+
+TEST_CASE("switch: a physical port's default path cost comes from its link's speed") {
+  // 802.1D-1998 Table 8-5 (STP's default method): 100 Mb/s 19, 1 Gb/s 4, 10 Gb/s 2;
+  // 802.1D-2004 Table 17-3 (RSTP): 20,000,000,000,000 / speed.
+  auto build = [](net::stp_mode mode, world& w, net::switch_id& a, net::switch_id& b) {
+    net::switch_config ca;
+    ca.name = "A";
+    ca.stp = mode;
+    ca.stp_bridge.address = ca.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000aULL);
+    ca.stp_bridge.priority = ca.rstp_bridge.priority = 4096;
+    net::switch_config cb = ca;
+    cb.name = "B";
+    cb.stp_bridge.address = cb.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000bULL);
+    cb.stp_bridge.priority = cb.rstp_bridge.priority = 32768;
+    a = w.add_switch(4, ca);
+    b = w.add_switch(4, cb);
+    // Port 0: 100 Mb/s, port 1: 1 Gb/s, port 2: 10 Gb/s; port 3 not attached.
+    const std::uint64_t speeds[] = {100'000'000, 1'000'000'000, 10'000'000'000};
+    for (net::port_no p = 0; p < 3; ++p) {
+      dev::link_config lc;
+      lc.bandwidth_bps = speeds[p];
+      const auto id = w.links.add(fmt::format("ab{}", p), lc, w.sws.endpoint(a, p), w.sws.endpoint(b, p));
+      w.sws.attach(a, p, id, link_side::a);
+      w.sws.attach(b, p, id, link_side::b);
+    }
+  };
+  SUBCASE("STP, 802.1D-1998 table: the 10 Gb/s link is the root port, not the lowest port number") {
+    world w;
+    net::switch_id a = 0, b = 0;
+    build(net::stp_mode::stp, w, a, b);
+    const auto* eb = w.sws.stp_engine(b);
+    REQUIRE(eb != nullptr);
+    CHECK(eb->config(0).path_cost == 19);
+    CHECK(eb->config(1).path_cost == 4);
+    CHECK(eb->config(2).path_cost == 2);
+    CHECK(eb->config(3).path_cost == stp::port_config{}.path_cost);  // speed unknown: the default
+    w.sim.run_until(60_s);
+    CHECK(eb->root_port() == stp::port_index{2});
+    CHECK(eb->root_path_cost() == 2);
+    CHECK(w.sws.port_forwarding(b, 2));
+    CHECK_FALSE(w.sws.port_forwarding(b, 0));
+    CHECK_FALSE(w.sws.port_forwarding(b, 1));
+    // A configured cost wins; configuring 0 again goes back to the link's speed.
+    net::port_config pc;
+    pc.path_cost = 1;
+    w.sws.configure_port(b, 0, pc);
+    CHECK(eb->config(0).path_cost == 1);
+    pc.path_cost = 0;
+    w.sws.configure_port(b, 0, pc);
+    CHECK(eb->config(0).path_cost == 19);
+  }
+  SUBCASE("RSTP, 802.1D-2004 table") {
+    world w;
+    net::switch_id a = 0, b = 0;
+    build(net::stp_mode::rstp, w, a, b);
+    const auto* eb = w.sws.rstp_engine(b);
+    REQUIRE(eb != nullptr);
+    CHECK(eb->config(0).path_cost == 200'000);
+    CHECK(eb->config(1).path_cost == 20'000);
+    CHECK(eb->config(2).path_cost == 2'000);
+    CHECK(eb->config(3).path_cost == rstp::port_config{}.path_cost);
+    w.sim.run_until(10_s);
+    CHECK(eb->root_path_cost() == 2'000);
+    CHECK(w.sws.port_forwarding(b, 2));
+  }
+  SUBCASE("STP with the 802.1D-2004 method: long costs; power off and on keeps them") {
+    world w;
+    net::switch_config ca;
+    ca.name = "A";
+    ca.stp = net::stp_mode::stp;
+    ca.stp_bridge.cost_method = proto::path_cost_method::ieee2004;
+    ca.stp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000aULL);
+    const auto a = w.add_switch(2, ca);
+    dev::link_config lc;
+    lc.bandwidth_bps = 10'000'000'000;
+    w.connect(a, 0, lc);
+    CHECK(w.sws.stp_engine(a)->config(0).path_cost == 2'000);
+    w.sws.set_power(a, false);
+    w.sws.set_power(a, true);  // a fresh engine, built with the attached link's speed
+    CHECK(w.sws.stp_engine(a)->config(0).path_cost == 2'000);
+    CHECK(w.sws.stp_engine(a)->config(1).path_cost == stp::port_config{}.path_cost);
+  }
+}

@@ -5,13 +5,29 @@
 /// (carrier loss, silent black hole, random loss, bit errors caught as FCS drops, a
 /// changed delay).
 ///
-/// One event per frame per hop: a frame's transmission start and end follow from the
-/// transmitter's busy time when it is queued, so only its arrival is scheduled. The
+/// One pending event per link direction, whatever the number of frames in flight: a
+/// frame's transmission start and end follow from the transmitter's busy time when it is
+/// queued, so only arrivals are events. Each direction keeps its frames, queued or on the
+/// wire, in a FIFO ring in queueing order, their arrival times non-decreasing (a frame
+/// never overtakes the one before it); only the oldest frame's arrival is scheduled. The
 /// arrival event is of the receiving endpoint's kind (registered by whoever owns the
 /// receiving device type), with target = the link direction; its handler calls
-/// take_arrival(), which applies the faults, counts, and hands over the frame. No
-/// allocation per frame once the in-flight rings have reached their working size; no
-/// virtual call.
+/// take_arrival(), which takes the oldest frame, arms the event of the next one (before
+/// the receiver runs), applies the faults, counts, and hands over the frame. So the event
+/// queue holds at most 2 link events per link instead of one per frame in flight, and an
+/// arrival is still one event run at its own nanosecond.
+///
+/// Same-time order: frames of one direction arrive in FIFO order. An arrival event is
+/// pushed when its frame becomes the oldest of its direction (at send() when the direction
+/// was empty, else at the previous frame's arrival), so among events of the same
+/// nanosecond it runs after those pushed before that moment: still the kernel's (time,
+/// seq) order, one deterministic order of simultaneous events like the former "pushed at
+/// send()".
+///
+/// Ring size: a direction holds at most the frames waiting (the queue limit) plus those
+/// started and not arrived, about delay x bandwidth / 672 bits (a minimum frame with its
+/// overhead) + 1; the ring starts at 16 entries and doubles when full, so it allocates
+/// only while reaching that working size, never per frame. No virtual call.
 ///
 /// Faults are judged at arrival: a frame is lost to carrier loss if the carrier went down
 /// at any time between its queueing and its arrival (a cut cable loses what is queued
@@ -97,6 +113,35 @@ class link_error : public std::invalid_argument {
 /// FCS, preamble and inter-packet gap included, rounded up to a whole nanosecond.
 sim_time serialization_time(std::size_t frame_len, std::uint64_t bps) noexcept;
 
+/// serialization_time() for one fixed rate without a division per frame: ns = ceil(bits x
+/// num / den) with num / den = 1e9 / bps in lowest terms (den = 1 at 10 Mb/s, 100 Mb/s and
+/// 1 Gb/s: one multiplication); otherwise the quotient by den is a multiplication by a
+/// 64-bit reciprocal, exact for 32-bit dividends and divisors (Lemire, Kaser and Kurz,
+/// "Faster remainder by direct computation", 2019, Theorem 1), with the division kept for
+/// the rates where the dividend does not fit (num above ~4000, i.e. below ~250 kb/s).
+/// Always equal to serialization_time(frame_len, bps).
+class serializer {
+ public:
+  serializer() noexcept = default;
+  explicit serializer(std::uint64_t bps) noexcept;
+  sim_time operator()(std::size_t frame_len) const noexcept {
+    const std::uint64_t bytes =
+        (frame_len > wire_min_frame ? frame_len : wire_min_frame) + wire_fcs + wire_preamble_sfd + wire_ifg;
+    const std::uint64_t x = bytes * 8 * num_ + den_ - 1;  // ceil(a / den) = floor((a + den - 1) / den)
+    if (den_ == 1) return sim_time::from_ns(static_cast<sim_time::rep>(bytes * 8 * num_));
+    if (x <= 0xffff'ffffULL) [[likely]] {
+      return sim_time::from_ns(static_cast<sim_time::rep>(
+          (static_cast<unsigned __int128>(recip_) * x) >> 64));
+    }
+    return sim_time::from_ns(static_cast<sim_time::rep>(x / den_));
+  }
+
+ private:
+  std::uint64_t num_ = 1;    // 1e9 / gcd(1e9, bps)
+  std::uint64_t den_ = 1;    // bps / gcd(1e9, bps)
+  std::uint64_t recip_ = 0;  // floor((2^64 - 1) / den) + 1, for den < 2^32
+};
+
 /// All the point-to-point links of one simulated network, addressed by link_id.
 class link_set {
  public:
@@ -121,8 +166,9 @@ class link_set {
     std::uint32_t device = 0;
     std::uint32_t port = 0;
   };
-  /// Called by the arrival handler with the event's target: takes the next frame of that
-  /// direction, applies the faults and counts. O(1).
+  /// Called by the arrival handler with the event's target, exactly once per arrival
+  /// event: takes the next frame of that direction, schedules the arrival of the one after
+  /// it (if any), applies the faults and counts. O(1).
   arrival take_arrival(std::uint32_t target);
 
   /// Event target for a direction (what arrival events carry).
@@ -167,15 +213,18 @@ class link_set {
     std::uint32_t bytes;
     std::uint32_t epoch;  // carrier epoch when queued
   };
-  /// One direction: a FIFO ring of frames queued or on the wire, in order.
+  /// One direction: a FIFO ring of frames queued or on the wire, in order. What send()
+  /// and take_arrival() read comes first.
   struct direction {
     std::vector<in_flight> ring;  // capacity a power of two
+    std::size_t mask = 0;         // ring.size() - 1
     std::size_t head = 0;         // oldest frame (next to arrive)
     std::size_t count = 0;
     std::size_t waiting_from = 0;  // ring offset from head of the first frame not yet started
     std::uint64_t waiting_bytes = 0;
     sim_time busy_until;           // when the transmitter finishes the last queued frame
     sim_time last_arrive;
+    bool faulty = false;           // black_hole || loss > 0 || ber > 0: the slow arrival path
     bool black_hole = false;
     double loss = 0.0;
     double ber = 0.0;
@@ -185,12 +234,13 @@ class link_set {
     link_direction_stats stats;
   };
   struct link {
-    std::string name;
     link_config cfg;
+    serializer ser;  // cfg.bandwidth_bps's
     endpoint end[2];
     bool carrier = true;
     std::uint32_t epoch = 0;  // bumped at every carrier loss
     direction dir[2];
+    std::string name;
   };
 
   link& at(link_id id);
@@ -198,6 +248,9 @@ class link_set {
   /// Advances the count of waiting frames past those whose transmission has started.
   void settle_waiting(direction& d, sim_time now) noexcept;
   void grow(direction& d);
+  static void update_faulty(direction& d) noexcept {
+    d.faulty = d.black_hole || d.loss > 0 || d.ber > 0;
+  }
   void notify_carrier(const link& l, bool up);
 
   kernel::simulator* sim_;

@@ -73,7 +73,9 @@
 ///   and again whenever the channel comes up. (Cisco IOS computes its own figures for
 ///   channels, e.g. 12 for two FastEthernet links, observed on 3750s in aconaway.com
 ///   2010-04-26 "Path Cost of EtherChannels": not modelled.)
-///   Physical ports keep port_config::path_cost or the engine's default, not their speed;
+///   Physical ports take port_config::path_cost, or (0) the same table's cost of their
+///   attached link's speed, given to the engine when the port is attached or reconfigured
+///   and when the engine is built (an unattached port has the engine's default);
 /// - a member's port_config edge and path_cost are not used by the engine (the channel's
 ///   engine port is never an edge port);
 /// - adding a channel to a switch that runs a spanning tree rebuilds the engine (the
@@ -224,7 +226,9 @@ struct port_config {
   /// Spanning tree edge port (portfast): forwards at once (STP: stp::port_config::edge;
   /// RSTP: AdminEdgePort).
   bool edge = false;
-  /// Spanning tree path cost; 0 = the engine's default.
+  /// Spanning tree path cost; 0 = the recommended cost of the attached link's speed
+  /// (802.1D-2004 17.14 Table 17-3, or 802.1D-1998 Table 8-5 for STP's ieee1998 method;
+  /// proto/path_cost.hpp), or the engine's default while the port is not attached.
   std::uint32_t path_cost = 0;
   /// BPDU guard: a received BPDU err-disables the port (see the file comment).
   bool bpdu_guard = false;
@@ -540,6 +544,14 @@ class switch_set {
   void engine_port_enabled(switch_id id, port_no n, bool up);
   /// The engine port of switch port n: n, or its channel's logical port for a member.
   static std::size_t engine_port_of(const sw& s, port_no n) noexcept;
+  /// The cost table of the switch's spanning tree (STP: configured; RSTP: 802.1D-2004).
+  static proto::path_cost_method cost_method(const sw& s) noexcept;
+  /// Physical port n's engine path cost: configured, or from its link's speed, or (not
+  /// attached) the engine's default.
+  std::uint32_t port_path_cost(const sw& s, port_no n) const;
+  /// Gives the engine port_path_cost() of port n when it differs (no-op for a channel
+  /// member, without an engine, or before the engine has the port).
+  void refresh_port_path_cost(switch_id id, port_no n);
   /// The channel's engine path cost: configured, or from the aggregate speed.
   std::uint32_t channel_path_cost(const sw& s, const channel& c) const;
   /// The channel went up or down: enables/disables its engine port (cost refreshed first).
