@@ -40,7 +40,7 @@ void run_scenario(benchmark::State& state, const char* name) {
     scenario::build(w, m);
     w.run_until(m.duration);
     const auto r = w.evaluate();
-    auto json = report::json_report(w, {m.name, "", m.seed, m.duration}, r);
+    auto json = report::json_report(w, {m.name, "", m.seed, m.duration, {}}, r);
     benchmark::DoNotOptimize(json);
     events += w.sim().events_run();
   }

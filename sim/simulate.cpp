@@ -232,7 +232,8 @@ int main(int argc, char** argv) {
     if (progress.shown) std::fprintf(stderr, "\n");
     w.close_captures();
     const auto results = w.evaluate();
-    const vnetsim::report::run_info info{model.name, vnetsim::scenario::scenario_hash(text), model.seed, until};
+    const vnetsim::report::run_info info{model.name, vnetsim::scenario::scenario_hash(text), model.seed, until,
+                                         vnetsim::report::warning_lines(loaded.diagnostics)};
     if (!report_path.empty() && !write_file(report_path, vnetsim::report::json_report(w, info, results))) {
       if (trace != nullptr) std::fclose(trace);
       return exit_usage;

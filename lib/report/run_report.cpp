@@ -67,6 +67,15 @@ std::size_t passed(const std::vector<scenario::expectation_result>& r) {
 
 }  // namespace
 
+std::vector<std::string> warning_lines(const std::vector<scenario::diagnostic>& diagnostics) {
+  std::vector<std::string> out;
+  for (const auto& d : diagnostics) {
+    if (d.level != scenario::severity::warning) continue;
+    out.push_back(fmt::format("{}:{}: {}: {}", d.line, d.column, d.pointer, d.message));
+  }
+  return out;
+}
+
 std::string json_report(const scenario::world& w, const run_info& info,
                         const std::vector<scenario::expectation_result>& results) {
   ojson doc;
@@ -77,6 +86,7 @@ std::string json_report(const scenario::world& w, const run_info& info,
                             {"seed", info.seed},
                             {"until", info.until.to_string()},
                             {"events_run", w.sim().events_run()}};
+  if (!info.warnings.empty()) doc["warnings"] = info.warnings;
 
   const auto& sws = w.switches();
   ojson switches = ojson::array();

@@ -37,7 +37,8 @@ struct run_output {
   bool all_pass = true;
 };
 
-run_output run(const scenario::scenario_model& m, const std::string& text, const fs::path& pcap_dir) {
+run_output run(const scenario::scenario_model& m, const std::string& text, const fs::path& pcap_dir,
+               const std::vector<std::string>& warnings) {
   fs::remove_all(pcap_dir);
   fs::create_directories(pcap_dir);
   run_output out;
@@ -53,7 +54,7 @@ run_output run(const scenario::scenario_model& m, const std::string& text, const
         MESSAGE(m.name << ": " << r.name << " failed: measured " << r.measured << ", expected " << r.bound);
       }
     }
-    out.report = report::json_report(w, {m.name, scenario::scenario_hash(text), m.seed, m.duration}, results);
+    out.report = report::json_report(w, {m.name, scenario::scenario_hash(text), m.seed, m.duration, warnings}, results);
   }
   for (const auto& c : m.captures) out.pcaps.emplace_back(c.file, slurp(pcap_dir / c.file));
   return out;
@@ -75,8 +76,9 @@ TEST_CASE("bundled scenarios: valid, all expectations met, byte-identical twice,
     const auto& m = *loaded.model;
     CHECK(path.stem().string() == m.name);
     CHECK_FALSE(m.expectations.empty());
-    const auto first = run(m, text, tmp / (m.name + ".1"));
-    const auto second = run(m, text, tmp / (m.name + ".2"));
+    const auto warnings = report::warning_lines(loaded.diagnostics);
+    const auto first = run(m, text, tmp / (m.name + ".1"), warnings);
+    const auto second = run(m, text, tmp / (m.name + ".2"), warnings);
     CHECK(first.all_pass);
     CHECK(first.report == second.report);
     REQUIRE(first.pcaps.size() == second.pcaps.size());

@@ -177,7 +177,7 @@ run_result run(const std::string& text) {
   w.run_until(m.duration);
   run_result r;
   r.results = w.evaluate();
-  const report::run_info info{m.name, scenario::scenario_hash(text), m.seed, m.duration};
+  const report::run_info info{m.name, scenario::scenario_hash(text), m.seed, m.duration, {}};
   r.report = report::json_report(w, info, r.results);
   r.summary = report::human_summary(w, info, r.results);
   return r;

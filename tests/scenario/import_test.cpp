@@ -91,7 +91,7 @@ TEST_CASE("import: the skeleton loads, builds and runs: the console boots as its
   scenario::world w(m.seed, m.observe_interval);
   scenario::build(w, m);
   w.run_until(m.duration);
-  const auto summary = report::human_summary(w, {m.name, scenario::scenario_hash(json), m.seed, m.duration}, w.evaluate());
+  const auto summary = report::human_summary(w, {m.name, scenario::scenario_hash(json), m.seed, m.duration, {}}, w.evaluate());
   // eth0 from the e100 alias and ifcfg-eth0 (ONBOOT=yes); rc.local: vmxnet_console makes eth1
   // (vmnic2) and eth2 (vmnet_0), tagged; ifup eth1 reads ifcfg-eth1; eth2 by ifconfig.
   CHECK(summary.find("Service console of esx1: management interface running\n"

@@ -183,7 +183,7 @@ TEST_CASE("report: the same seed gives the same bytes") {
     scenario::world w(7);
     triangle(w, net::stp_mode::stp);
     w.run_until(45_s);
-    const report::run_info info{"triangle", "0", 7, 45_s};
+    const report::run_info info{"triangle", "0", 7, 45_s, {}};
     return report::json_report(w, info, w.evaluate()) + report::human_summary(w, info, w.evaluate());
   };
   const std::string a = once();
@@ -557,7 +557,7 @@ TEST_CASE("timeline: vm_power disconnects the VM's vNIC; binding changes wait fo
   CHECK(r[0].pass);
   CHECK(r[1].pass);
   // The report names the vswitch by its label now.
-  const auto json = report::json_report(w, {"e", "0", 1, 10_s}, r);
+  const auto json = report::json_report(w, {"e", "0", 1, 10_s, {}}, r);
   CHECK(json.find("\"label\": \"Web\"") != std::string::npos);
 }
 
@@ -625,10 +625,10 @@ TEST_CASE("tcp: a bulk transfer from a VM, with the failover in its report") {
   CHECK(r[2].pass);
   CHECK(r[2].measured == "1.200039952s");
   CHECK(w.tcp_goodput_bps(0) > 100'000'000);  // a 1 Gbit/s path
-  const auto json = report::json_report(w, {"e", "0", 1, 10_s}, r);
+  const auto json = report::json_report(w, {"e", "0", 1, 10_s, {}}, r);
   CHECK(json.find("\"tcp\": [") != std::string::npos);
   CHECK(json.find("\"tcpRetransSegs\"") != std::string::npos);
-  const auto text = report::human_summary(w, {"e", "0", 1, 10_s}, r);
+  const auto text = report::human_summary(w, {"e", "0", 1, 10_s, {}}, r);
   CHECK(text.find("TCP bulk transfers") != std::string::npos);
 }
 

@@ -4,6 +4,7 @@
 /// JSON (keys in a fixed order, two-space indent, integers and exact decimal times only,
 /// so the same scenario and seed give byte-identical files): provenance (vnetsim version,
 /// scenario name, FNV-1a 64 hash of the scenario text, seed, end time, events run), the
+/// loader's warnings ("warnings", only when there are some), the
 /// counters of every device (switches and their ports under IF-MIB / BRIDGE-MIB names,
 /// links per direction, stations' NICs, hubs), per-probe statistics, frame accounting
 /// (sent = delivered + lost by reason + in flight), the event timeline, and the
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "vnetsim/kernel/sim_time.hpp"
+#include "vnetsim/scenario/loader.hpp"
 #include "vnetsim/scenario/world.hpp"
 
 namespace vnetsim::report {
@@ -31,7 +33,14 @@ struct run_info {
   std::string scenario_hash;  ///< scenario::scenario_hash of the text
   std::uint64_t seed = 0;
   sim_time until;
+  /// The loader's warnings, as warning_lines() formats them; the JSON report lists them under
+  /// "warnings" (the key is left out when there are none).
+  std::vector<std::string> warnings;
 };
+
+/// The warnings among a loader's diagnostics, in file order, each "<line>:<column>: <pointer>:
+/// <message>" (no file name, so the report does not depend on where the scenario was read from).
+std::vector<std::string> warning_lines(const std::vector<scenario::diagnostic>& diagnostics);
 
 /// The JSON report, ending in a newline.
 std::string json_report(const scenario::world& w, const run_info& info,
