@@ -1443,6 +1443,18 @@ class model_reader {
       if (auto v = c_.integer(j, p, "value", 0, max_count)) e.value = *v;
       if (auto o = op(j, p)) e.op = *o;
     };
+    // flow_*, tcp_* and ping_loss: `key` names one of `names` (a `noun`), then op + value.
+    auto named_target = [&](const char* key, const std::set<std::string>& names, std::string_view noun) {
+      c_.object(j, p, {"name", "type", key, "op", "value"}, {key, "op", "value"});
+      if (auto s = c_.string(j, p, key)) {
+        if (!names.contains(*s)) c_.error(p + "/" + key, fmt::format("no {} named \"{}\"", noun, *s));
+        e.target = *s;
+      }
+    };
+    auto duration_bound = [&] {
+      if (auto d = c_.duration(j, p, "value")) e.value = d->ns();
+      if (auto o = op(j, p)) e.op = *o;
+    };
     auto probe_target = [&] {
       if (!j.contains("probe")) c_.error(p, "missing required key \"probe\"");
       if (auto s = c_.string(j, p, "probe")) {
@@ -1506,20 +1518,14 @@ class model_reader {
       e.kind = expectation_kind::probe_max_gap;
       c_.object(j, p, {"name", "type", "probe", "op", "value"}, {"probe", "op", "value"});
       probe_target();
-      if (auto d = c_.duration(j, p, "value")) e.value = d->ns();
-      if (auto o = op(j, p)) e.op = *o;
+      duration_bound();
     } else if (t == "flow_lost" || t == "flow_duplicates" || t == "flow_max_gap") {
       e.kind = t == "flow_lost" ? expectation_kind::flow_lost
                : t == "flow_duplicates" ? expectation_kind::flow_duplicates
                                         : expectation_kind::flow_max_gap;
-      c_.object(j, p, {"name", "type", "flow", "op", "value"}, {"flow", "op", "value"});
-      if (auto s = c_.string(j, p, "flow")) {
-        if (!flows_.contains(*s)) c_.error(p + "/flow", fmt::format("no flow named \"{}\"", *s));
-        e.target = *s;
-      }
+      named_target("flow", flows_, "flow");
       if (t == "flow_max_gap") {
-        if (auto d = c_.duration(j, p, "value")) e.value = d->ns();
-        if (auto o = op(j, p)) e.op = *o;
+        duration_bound();
       } else {
         count_bound();
       }
@@ -1527,24 +1533,15 @@ class model_reader {
       e.kind = t == "tcp_bytes" ? expectation_kind::tcp_bytes
                : t == "tcp_retransmits" ? expectation_kind::tcp_retransmits
                                         : expectation_kind::tcp_max_stall;
-      c_.object(j, p, {"name", "type", "tcp", "op", "value"}, {"tcp", "op", "value"});
-      if (auto s = c_.string(j, p, "tcp")) {
-        if (!tcps_.contains(*s)) c_.error(p + "/tcp", fmt::format("no tcp session named \"{}\"", *s));
-        e.target = *s;
-      }
+      named_target("tcp", tcps_, "tcp session");
       if (t == "tcp_max_stall") {
-        if (auto d = c_.duration(j, p, "value")) e.value = d->ns();
-        if (auto o = op(j, p)) e.op = *o;
+        duration_bound();
       } else {
         count_bound();
       }
     } else if (t == "ping_loss") {
       e.kind = expectation_kind::ping_loss;
-      c_.object(j, p, {"name", "type", "ping", "op", "value"}, {"ping", "op", "value"});
-      if (auto s = c_.string(j, p, "ping")) {
-        if (!pings_.contains(*s)) c_.error(p + "/ping", fmt::format("no ping named \"{}\"", *s));
-        e.target = *s;
-      }
+      named_target("ping", pings_, "ping");
       count_bound();
     } else if (t == "bond_failover" || t == "beacon_state" || t == "host_counter") {
       const bool failover = t == "bond_failover", beacon = t == "beacon_state";
