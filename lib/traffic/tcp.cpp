@@ -26,6 +26,15 @@ constexpr std::uint64_t max_window_field = 65535;
   throw tcp_error(fmt::format("tcp::{}: {}", where, rule));
 }
 
+/// OPEN on a connection object (RFC 9293 3.10.1): it must be CLOSED and never used, since each
+/// connection is made with its own ISS (3.4.1).
+void require_unused(std::string_view where, state st, bool used) {
+  if (st != state::closed) {
+    fail(where, fmt::format("connection already exists (state {})", to_string(st)));
+  }
+  if (used) fail(where, "connection already used; make a new one with a new ISS (RFC 9293 3.4.1)");
+}
+
 }  // namespace
 
 std::string_view to_string(state s) noexcept {
@@ -161,14 +170,7 @@ connection::connection(const config& cfg, endpoint local, endpoint remote, std::
 
 template <output_sink Sink>
 void connection::open_active_impl(sim_time now, Sink& out) {
-  if (state_ != state::closed) {
-    fail("connection::open_active",
-         fmt::format("connection already exists (state {})", to_string(state_)));
-  }
-  if (snd_max_ != 0 || rcv_nxt_ != 0) {
-    fail("connection::open_active",
-         "connection already used; make a new one with a new ISS (RFC 9293 3.4.1)");
-  }
+  require_unused("connection::open_active", state_, snd_max_ != 0 || rcv_nxt_ != 0);
   passive_ = false;
   ++stats_.tcpActiveOpens;
   set_state(state::syn_sent, now, out);
@@ -178,14 +180,7 @@ void connection::open_active_impl(sim_time now, Sink& out) {
 
 template <output_sink Sink>
 void connection::listen_impl(sim_time now, Sink& out) {
-  if (state_ != state::closed) {
-    fail("connection::listen",
-         fmt::format("connection already exists (state {})", to_string(state_)));
-  }
-  if (snd_max_ != 0 || rcv_nxt_ != 0) {
-    fail("connection::listen",
-         "connection already used; make a new one with a new ISS (RFC 9293 3.4.1)");
-  }
+  require_unused("connection::listen", state_, snd_max_ != 0 || rcv_nxt_ != 0);
   passive_ = true;
   set_state(state::listen, now, out);
 }
