@@ -1551,20 +1551,8 @@ class model_reader {
       if (failover) c_.object(j, p, {"name", "type", "host", "bond", "from", "to", "member", "vm", "after", "by"}, {"host", "bond", "by"});
       else if (beacon) c_.object(j, p, {"name", "type", "host", "bond", "vmnic", "state", "at"}, {"host", "bond", "vmnic", "state", "at"});
       else c_.object(j, p, {"name", "type", "host", "counter", "op", "value"}, {"host", "counter", "op", "value"});
-      if (auto s = c_.string(j, p, "host")) {
-        if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
-        e.target = *s;
-      }
-      const host_spec* h = find_host(e.target);
-      const bond_spec* bond = nullptr;
-      if (auto s = c_.string(j, p, "bond")) {
-        const auto n = vmnic_number(*s, "bond");
-        if (h != nullptr && n) {
-          for (const auto& b : h->bonds) if (b.number == *n) bond = &b;
-        }
-        if (bond == nullptr) c_.error(p + "/bond", fmt::format("host \"{}\" has no bond \"{}\"", e.target, *s));
-        else e.port = static_cast<std::uint16_t>(*n);
-      }
+      const host_spec* h = nullptr;
+      const bond_spec* bond = read_host_bond(j, p, e, h);
       const auto member = [&](std::string_view key, unsigned& out) {
         if (auto s = c_.string(j, p, key)) {
           const auto n = vmnic_number(*s, "vmnic");
@@ -1633,16 +1621,16 @@ class model_reader {
     m_.expectations.push_back(std::move(e));
   }
 
-  /// vnic_uplink: {host, bond, vnic, vmnic, at}; the vNIC must sit on a vswitch bound to the
-  /// bond (its network is the vswitch's label or one of its port groups').
-  void read_vnic_uplink(const json& j, const std::string& p, expectation_spec& e) {
-    e.kind = expectation_kind::vnic_uplink;
-    c_.object(j, p, {"name", "type", "host", "bond", "vnic", "vmnic", "at"}, {"host", "bond", "vnic", "vmnic", "at"});
+  /// The "host" and "bond" keys of a host expectation: sets e.target and e.port (the bond
+  /// number), reports a dangling name at its pointer; returns the bond (nullptr when absent or
+  /// dangling) and sets `host` to the host's spec (nullptr likewise).
+  const bond_spec* read_host_bond(const json& j, const std::string& p, expectation_spec& e, const host_spec*& host) {
     if (auto s = c_.string(j, p, "host")) {
       if (!is_host(*s)) c_.error(p + "/host", fmt::format("no host named \"{}\"", *s));
       e.target = *s;
     }
     const host_spec* h = find_host(e.target);
+    host = h;
     const bond_spec* bond = nullptr;
     if (auto s = c_.string(j, p, "bond")) {
       const auto n = vmnic_number(*s, "bond");
@@ -1652,6 +1640,16 @@ class model_reader {
       if (bond == nullptr) c_.error(p + "/bond", fmt::format("host \"{}\" has no bond \"{}\"", e.target, *s));
       else e.port = static_cast<std::uint16_t>(*n);
     }
+    return bond;
+  }
+
+  /// vnic_uplink: {host, bond, vnic, vmnic, at}; the vNIC must sit on a vswitch bound to the
+  /// bond (its network is the vswitch's label or one of its port groups').
+  void read_vnic_uplink(const json& j, const std::string& p, expectation_spec& e) {
+    e.kind = expectation_kind::vnic_uplink;
+    c_.object(j, p, {"name", "type", "host", "bond", "vnic", "vmnic", "at"}, {"host", "bond", "vnic", "vmnic", "at"});
+    const host_spec* h = nullptr;
+    const bond_spec* bond = read_host_bond(j, p, e, h);
     if (auto s = c_.string(j, p, "vmnic")) {
       const auto n = vmnic_number(*s, "vmnic");
       if (!n || (bond != nullptr && std::find(bond->members.begin(), bond->members.end(), *n) == bond->members.end())) {
