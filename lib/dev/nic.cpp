@@ -73,6 +73,7 @@ void nic_set::attach(nic_id id, link_id link, link_side side) {
   n.side = side;
   n.carrier = links_->carrier(link);
   n.link_up = n.carrier;
+  n.tx_ready = n.link_up;
 }
 
 void nic_set::charge(nic& n, nic_work w, bool hardware, std::size_t bytes) noexcept {
@@ -136,22 +137,7 @@ nic_tx_result nic_set::send_one(nic& n, frame_ref f) {
     m.vlan_tci.reset();
     charge(n, nic_work::vlan_insert, n.cfg.caps.vlan_insert, wire::vlan_tag_len);
   }
-  const auto dst = wire::mac_address::read(f.cdata(), 0);
-  const std::size_t len = f.size();
-  switch (links_->send(*n.link, n.side, std::move(f))) {
-    case send_result::queued: break;
-    case send_result::queue_full: ++n.stats.ifOutDiscards; return nic_tx_result::queue_full;
-    case send_result::no_carrier: ++n.stats.ifOutDiscards; return nic_tx_result::link_down;
-  }
-  n.stats.ifOutOctets += len;
-  if (dst.is_broadcast()) {
-    ++n.stats.ifOutBroadcastPkts;
-  } else if (dst.is_multicast()) {
-    ++n.stats.ifOutMulticastPkts;
-  } else {
-    ++n.stats.ifOutUcastPkts;
-  }
-  return nic_tx_result::sent;
+  return send_plain(n, std::move(f));
 }
 
 nic_tx_result nic_set::segment(nic& n, frame_ref f) {
@@ -227,8 +213,7 @@ nic_tx_result nic_set::segment(nic& n, frame_ref f) {
   return result;
 }
 
-nic_tx_result nic_set::transmit(nic_id id, frame_ref frame) {
-  nic& n = nics_[id];
+nic_tx_result nic_set::transmit_checked(nic& n, frame_ref frame) {
   if (!n.link) {
     ++n.stats.ifOutDiscards;
     return nic_tx_result::not_attached;
@@ -345,6 +330,7 @@ void nic_set::set_link(nic_id id, bool up) {
   nic& n = nics_[id];
   if (n.link_up == up) return;
   n.link_up = up;
+  n.tx_ready = up && n.link.has_value();
   ++n.stats.link_changes;
   if (n.cfg.owner_kind != 0) {
     sim_->schedule_at(sim_->now(), n.cfg.owner_kind, n.cfg.owner_target,

@@ -1,6 +1,7 @@
 #include "vnetsim/host/host.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <utility>
@@ -29,6 +30,16 @@ static_assert(bond::bucket_count <= 256, "vnic_rec::mac_bkt holds a bucket in 8 
 
 /// Occupied-slot marker of the local MAC table (a MAC is 48 bits).
 constexpr std::uint64_t slot_used = 1ULL << 63;
+
+/// The 48-bit big-endian value (a MAC address) at `p`, read as one 8-byte load: the caller
+/// guarantees 8 readable bytes from `p` (offsets 0 and 6 of an Ethernet header, 14 bytes).
+/// Equals wire::mac_address::read(frame, p - frame).to_u64().
+std::uint64_t load_mac(const std::byte* p) noexcept {
+  std::uint64_t x = 0;
+  std::memcpy(&x, p, sizeof x);
+  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+  return x >> 16;
+}
 
 std::size_t mac_hash(std::uint64_t mac) noexcept {
   std::uint64_t h = mac * 0x9e37'79b9'7f4a'7c15ULL;
@@ -1346,8 +1357,23 @@ bool host_set::software_segment(team_rec& t, vswitch_rec& s, bond::member m, dev
   return ok;
 }
 
-bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f, std::uint16_t vid,
-                         bool tagged_bytes) {
+inline bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f,
+                                std::uint16_t vid, bool tagged_bytes) {
+  const dev::frame_meta& fm = f.meta();
+  if (fm.tso_mss != 0 || fm.csum != dev::csum_offload::none || (vid != 0 && !tagged_bytes)) [[unlikely]] {
+    return team_send_work(t, s, m, std::move(f), vid, tagged_bytes);
+  }
+  if (nics_->transmit(t.nic[m], std::move(f)) != dev::nic_tx_result::sent) [[unlikely]] {
+    ++s.c.dropped_nic;
+    return false;
+  }
+  ++s.c.uplink_tx;
+  ++t.c.tx_frames;
+  return true;
+}
+
+bool host_set::team_send_work(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f,
+                              std::uint16_t vid, bool tagged_bytes) {
   if (f.meta().tso_mss != 0 && !t.caps.tso &&
       f.size() > wire::ethernet_header_len + wire::ethernet_max_payload_len) [[unlikely]] {
     return software_segment(t, s, m, std::move(f), vid, tagged_bytes);
@@ -1391,23 +1417,37 @@ bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame
   return true;
 }
 
-void host_set::uplink_out(vswitch_rec& s, dev::frame_ref&& f, std::size_t mac_bkt, bool group,
-                          std::uint16_t vid, bool tagged_bytes, tx_result& result) {
+std::optional<bond::member> host_set::select_out_ip(team_rec& t, const dev::frame_ref& f) {
+  bond::frame_key k;
+  k.length = static_cast<std::uint32_t>(f.size());
+  if (const auto off = wire::frame_ipv4_offset(f.cdata())) {
+    const wire::ipv4_packet_const ip{f.cdata().subspan(*off)};
+    k.ipv4 = true;
+    k.src_ip = ip.src_addr();
+    k.dst_ip = ip.dst_addr();
+  }
+  return t.policy->select(k);  // out-ip reads the addresses (or the non-IP cycle), not the MAC
+}
+
+void host_set::send_to_suspects(team_rec& t, vswitch_rec& s, bond::member m, const dev::frame_ref& f,
+                                std::uint16_t vid, bool tagged_bytes) {
+  // vSphere "shotgun" [VS65]: the same frame on every suspect member.
+  for (std::size_t j = 0; j < t.members.size(); ++j) {
+    const auto jm = static_cast<bond::member>(j);
+    if (jm == m || t.policy->state(jm) != bond::member_state::suspect) continue;
+    if (team_send(t, s, jm, dev::frame_ref(f), vid, tagged_bytes)) ++t.c.duplicates_sent;
+  }
+}
+
+inline void host_set::uplink_out(vswitch_rec& s, dev::frame_ref&& f, std::size_t mac_bkt, bool group,
+                                 std::uint16_t vid, bool tagged_bytes, tx_result& result) {
   team_rec& t = *s.team_ptr;
-  bond::policy& p = *t.policy;
+  const bond::policy& p = *t.policy;
   std::optional<bond::member> m;
   if (group || p.current_mode() != bond::mode::out_ip) [[likely]] {
     m = p.select_out_mac(mac_bkt);  // out-mac, standby, and group frames in every mode
   } else {
-    bond::frame_key k;
-    k.length = static_cast<std::uint32_t>(f.size());
-    if (const auto off = wire::frame_ipv4_offset(f.cdata())) {
-      const wire::ipv4_packet_const ip{f.cdata().subspan(*off)};
-      k.ipv4 = true;
-      k.src_ip = ip.src_addr();
-      k.dst_ip = ip.dst_addr();
-    }
-    m = p.select(k);  // out-ip reads the addresses (or the non-IP cycle), not the MAC
+    m = select_out_ip(t, f);
   }
   if (!m) [[unlikely]] {
     ++s.c.dropped_no_uplink;
@@ -1415,13 +1455,8 @@ void host_set::uplink_out(vswitch_rec& s, dev::frame_ref&& f, std::size_t mac_bk
     return;
   }
   if (t.any_suspect && t.opts.ambiguous == ambiguous_policy::send_all &&
-      t.policy->state(*m) == bond::member_state::suspect) [[unlikely]] {
-    // vSphere "shotgun" [VS65]: the same frame on every suspect member.
-    for (std::size_t j = 0; j < t.members.size(); ++j) {
-      const auto jm = static_cast<bond::member>(j);
-      if (jm == *m || t.policy->state(jm) != bond::member_state::suspect) continue;
-      if (team_send(t, s, jm, dev::frame_ref(f), vid, tagged_bytes)) ++t.c.duplicates_sent;
-    }
+      p.state(*m) == bond::member_state::suspect) [[unlikely]] {
+    send_to_suspects(t, s, *m, f, vid, tagged_bytes);
   }
   if (!team_send(t, s, *m, std::move(f), vid, tagged_bytes)) result = tx_result::dropped_nic;
 }
@@ -1510,8 +1545,8 @@ tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
     ++s.c.dropped_malformed;
     return tx_result::dropped_malformed;
   }
-  const auto dst = wire::mac_address::read(d, 0);
-  const auto src = wire::mac_address::read(d, 6);
+  const auto dst = wire::mac_address::from_u64(load_mac(d.data()));
+  const auto src = wire::mac_address::from_u64(load_mac(d.data() + 6));
   const std::uint16_t type = wire::get_u16(d, 12);
   std::uint16_t vid = v.vlan;
   bool tagged = false;
@@ -1528,32 +1563,33 @@ tx_result host_set::vnic_transmit(vnic_id id, dev::frame_ref f) {
   } else if (v.vlan == vgt_vlan) {
     vid = 0;
   }
-  tx_result result = tx_result::sent;
-  if (dst.is_multicast()) {
+  const bool group = dst.is_multicast();
+  if (group) [[unlikely]] {
     ++s.c.floods;
     flood_local(s, f, vid, tagged, v.port);
-    if (s.team) uplink_out(s, std::move(f), src == v.mac ? v.mac_bkt : bond::mac_bucket(src), true, vid, tagged, result);
-    if (result != tx_result::sent) ++v.c.tx_dropped;
-    return result;
-  }
-  if (const auto* slot = s.lookup(dst.to_u64())) {
-    vnic_rec& q = vnics_[slot->vnic];
-    if (q.vlan != vgt_vlan && q.vlan != vid) {
-      ++v.c.tx_dropped;
-      ++s.c.dropped_vlan;
-      return tx_result::dropped_vlan;
+    if (s.team_ptr == nullptr) return tx_result::sent;
+  } else {
+    if (const auto* slot = s.lookup(dst.to_u64())) {
+      vnic_rec& q = vnics_[slot->vnic];
+      if (q.vlan != vgt_vlan && q.vlan != vid) {
+        ++v.c.tx_dropped;
+        ++s.c.dropped_vlan;
+        return tx_result::dropped_vlan;
+      }
+      deliver_one(s, q, f, vid, tagged, nullptr);
+      return tx_result::sent;
     }
-    deliver_one(s, q, f, vid, tagged, nullptr);
-    return tx_result::sent;
+    if (s.team_ptr == nullptr) [[unlikely]] {
+      ++v.c.tx_dropped;
+      ++s.c.dropped_unknown_dst;
+      return tx_result::dropped_unknown_dst;
+    }
   }
-  if (!s.team) {
-    ++v.c.tx_dropped;
-    ++s.c.dropped_unknown_dst;
-    return tx_result::dropped_unknown_dst;
-  }
-  // A VM sends from its own MAC almost always: its out-mac bucket is kept in the vNIC.
-  uplink_out(s, std::move(f), src == v.mac ? v.mac_bkt : bond::mac_bucket(src), false, vid, tagged, result);
-  if (result != tx_result::sent) ++v.c.tx_dropped;
+  // Out of the uplink (the one call site of uplink_out). A VM sends from its own MAC
+  // almost always: its out-mac bucket is kept in the vNIC.
+  tx_result result = tx_result::sent;
+  uplink_out(s, std::move(f), src == v.mac ? v.mac_bkt : bond::mac_bucket(src), group, vid, tagged, result);
+  if (result != tx_result::sent) [[unlikely]] ++v.c.tx_dropped;
   return result;
 }
 

@@ -250,7 +250,7 @@ TEST_CASE("inserting a tag into a shared frame edits the copy, never the other h
   auto f = t.tcp_frame(10, 0x10);
   f.meta().vlan_tci = 0x0064;  // no checksum request: tag insertion is the first edit
   const dev::frame_ref other = f;  // a second holder, as a flood leaves one
-  t.nics.transmit(t.a, f);
+  t.nics.transmit(t.a, dev::frame_ref(f));
   t.sim.run();
   CHECK(t.nics.stats(t.a).copies == 1);
   CHECK(t.links.stats(t.link, link_side::a).out_octets == 4 + 54 + 10);
@@ -334,4 +334,78 @@ TEST_CASE("NIC configuration errors name the NIC and the rule") {
   CHECK_THROWS_WITH_AS(nics.attach(id, l, link_side::b), "nic \"vmnic0\": already attached to a link",
                        dev::nic_error);
   CHECK_THROWS_AS(nics.link_up(7), dev::nic_error);
+}
+
+TEST_CASE("a plain frame goes to the link as it is, counted by destination kind") {
+  pair_bench t;
+  const auto send = [&](wire::mac_address dst, std::size_t len) {
+    auto f = t.pool.allocate(len, t.sim.now());
+    REQUIRE(f);
+    std::memset(f.data().data(), 0x5a, len);
+    dst.write(f.data(), 0);
+    mac_a.write(f.data(), 6);
+    return t.nics.transmit(t.a, std::move(f));
+  };
+  CHECK(send(mac_b, 14) == dev::nic_tx_result::sent);  // a bare header is a whole frame
+  CHECK(send(wire::mac_address::from_u64(0x0100'5e00'0001ULL), 60) == dev::nic_tx_result::sent);
+  CHECK(send(wire::mac_address::broadcast(), 64) == dev::nic_tx_result::sent);
+  t.sim.run();
+  const auto& s = t.nics.stats(t.a);
+  CHECK(s.ifOutUcastPkts == 1);
+  CHECK(s.ifOutMulticastPkts == 1);
+  CHECK(s.ifOutBroadcastPkts == 1);
+  CHECK(s.ifOutOctets == 14 + 60 + 64);
+  CHECK(s.ifOutDiscards == 0);
+  CHECK(s.copies == 0);
+  REQUIRE(t.received.size() == 3);
+  CHECK(t.received[0].bytes.size() == 14);
+  CHECK(std::to_integer<int>(t.received[0].bytes[13]) == 0x5a);
+  // 14 bytes pad to 64 on the wire: 84 byte times at 1 Gb/s = 672 ns, + the 500 ns delay.
+  CHECK(t.received[0].at == sim_time::from_ns(672 + 500));
+  CHECK(t.pool.outstanding() == 0);
+}
+
+TEST_CASE("transmit consumes the frame whatever the result") {
+  pair_bench t;
+  auto runt = t.pool.allocate(13, t.sim.now());
+  CHECK(t.nics.transmit(t.a, std::move(runt)) == dev::nic_tx_result::malformed);
+  CHECK_FALSE(runt);
+  auto ok = t.tcp_frame(10, 0x10);
+  CHECK(t.nics.transmit(t.a, std::move(ok)) == dev::nic_tx_result::sent);
+  CHECK_FALSE(ok);
+  t.links.set_carrier(t.link, false);
+  t.sim.run();
+  auto down = t.tcp_frame(10, 0x10);
+  CHECK(t.nics.transmit(t.a, std::move(down)) == dev::nic_tx_result::link_down);
+  CHECK_FALSE(down);
+  CHECK(t.pool.outstanding() == 0);
+  CHECK(t.nics.stats(t.a).ifOutErrors == 1);
+  CHECK(t.nics.stats(t.a).ifOutDiscards == 1);
+}
+
+TEST_CASE("a NIC whose carrier comes up before it is attached still refuses as not attached") {
+  kernel::simulator sim;
+  kernel::rng_streams streams(1);
+  dev::frame_pool pool;
+  dev::link_set links(sim, streams);
+  dev::nic_set nics(sim, pool, links);
+  const auto arrive = sim.register_kind("test/drop", [](void*, kernel::simulator&, const kernel::event&) {}, nullptr);
+  const auto n = nics.add("vmnic0", {});
+  const auto peer = nics.add("peer", {});
+  const auto l = links.add("cable", {}, nics.endpoint_for(n, arrive), nics.endpoint_for(peer, arrive));
+  nics.attach(peer, l, link_side::b);
+  links.set_carrier(l, false);
+  sim.run();
+  links.set_carrier(l, true);  // the carrier events reach vmnic0: it sees the link up
+  sim.run();
+  CHECK(nics.link_up(n));
+  auto f = pool.allocate(60, sim.now());
+  std::memset(f.data().data(), 0, 60);
+  CHECK(nics.transmit(n, std::move(f)) == dev::nic_tx_result::not_attached);
+  CHECK(nics.stats(n).ifOutDiscards == 1);
+  nics.attach(n, l, link_side::a);
+  auto g = pool.allocate(60, sim.now());
+  std::memset(g.data().data(), 0, 60);
+  CHECK(nics.transmit(n, std::move(g)) == dev::nic_tx_result::sent);
+  CHECK(nics.stats(n).ifOutUcastPkts == 1);
 }

@@ -433,3 +433,53 @@ TEST_CASE("vswitch: a vswitch bound to one vmnic drops and counts when that vmni
   CHECK(w.hs.vswitch_stats(vs).dropped_no_uplink == 1);
   CHECK(w.hs.vnic_stats(a).tx_dropped == 1);
 }
+
+TEST_CASE("vswitch: the uplink path reads the addresses of a bare 14-byte header and picks the member by source") {
+  // Four members, each wired to its own station: the member a frame leaves on is the station
+  // that sees it. out-mac: the bucket of the frame's source MAC, the VM's own (kept in the
+  // vNIC) or any other (hashed per frame) [AG2].
+  world w;
+  const auto h = w.add_host("esx1", 4);
+  std::vector<std::uint32_t> st;
+  for (unsigned i = 0; i < 4; ++i) st.push_back(w.station_at(h, i));
+  const std::vector<unsigned> members{0, 1, 2, 3};
+  w.hs.add_bond(h, 1, members);
+  w.hs.add_vswitch(h, "net", host::bond_binding{1});
+  const auto a = w.add_vm(h, "a", "net", vm_mac(1));
+  w.sim.run_until(1_us);
+  const auto& p = w.hs.bond_policy(h, 1);
+  const auto member_of = [&](wire::mac_address src) { return *p.select_broadcast(src); };
+  // Sources that land on different members: the VM's own and a foreign one.
+  auto foreign = mac(0x0200'0000'0100ULL);
+  while (member_of(foreign) == member_of(vm_mac(1))) foreign = mac(foreign.to_u64() + 1);
+  const auto dst = mac(0x0200'00ff'0001ULL);
+  const bytes_t bare = world::frame(dst, vm_mac(1), 0x88b6, 14);  // addresses and type only
+  const bytes_t spoofed = world::frame(dst, foreign);
+  const bytes_t group = world::frame(mac(0x0100'5e00'0001ULL), vm_mac(1));
+  const bytes_t bcast = world::frame(wire::mac_address::broadcast(), vm_mac(1));
+  CHECK(w.vm_send(a, bare) == tx_result::sent);
+  CHECK(w.vm_send(a, spoofed) == tx_result::sent);
+  CHECK(w.vm_send(a, group) == tx_result::sent);
+  CHECK(w.vm_send(a, bcast) == tx_result::sent);
+  w.sim.run_until(1_ms);
+  REQUIRE(w.station_rx.size() == 4);
+  const std::uint32_t own = st[member_of(vm_mac(1))];
+  CHECK(w.station_rx[0].who == own);
+  CHECK(w.station_rx[0].bytes == bare);
+  CHECK(w.station_rx[1].who == st[member_of(foreign)]);
+  CHECK(w.station_rx[1].bytes == spoofed);
+  CHECK(w.station_rx[2].who == own);
+  CHECK(w.station_rx[2].bytes == group);
+  CHECK(w.station_rx[3].who == own);
+  CHECK(w.station_rx[3].bytes == bcast);
+  // IF-MIB counts by destination kind on the member NIC (RFC 2863).
+  const auto& s = w.nics.stats(w.nic(h, member_of(vm_mac(1))));
+  CHECK(s.ifOutUcastPkts == 1);
+  CHECK(s.ifOutMulticastPkts == 1);
+  CHECK(s.ifOutBroadcastPkts == 1);
+  CHECK(s.ifOutOctets == 14 + 60 + 60);
+  CHECK(w.nics.stats(w.nic(h, member_of(foreign))).ifOutUcastPkts == 1);
+  CHECK(w.hs.vswitch_stats(0).uplink_tx == 4);
+  CHECK(w.hs.bond_stats(h, 1).tx_frames == 4);
+  CHECK(w.hs.vnic_stats(a).tx_dropped == 0);
+}

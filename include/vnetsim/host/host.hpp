@@ -436,11 +436,22 @@ class host_set {
 
   /// Sends one frame out of the team's member `m` (egress offload work, NIC transmit).
   /// `f` is consumed on success (an rvalue reference: no extra handle move per frame).
-  bool team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f, std::uint16_t vid,
-                 bool tagged_bytes);
+  /// Inline for a frame with no egress work; the rest in team_send_work.
+  [[gnu::always_inline]] inline bool team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f,
+                                               std::uint16_t vid, bool tagged_bytes);
+  /// team_send for a frame with egress work: a VLAN tag, checksums, a TSO super-frame.
+  bool team_send_work(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f, std::uint16_t vid,
+                      bool tagged_bytes);
   /// Sends a VM's frame out of the switch's uplink; `mac_bkt` = bond::mac_bucket(source MAC).
-  void uplink_out(vswitch_rec& s, dev::frame_ref&& f, std::size_t mac_bkt, bool group, std::uint16_t vid,
-                  bool tagged_bytes, tx_result& result);
+  /// Inline (one call site, the frame path); out-ip and send_all go out of line.
+  [[gnu::always_inline]] inline void uplink_out(vswitch_rec& s, dev::frame_ref&& f, std::size_t mac_bkt,
+                                                bool group, std::uint16_t vid, bool tagged_bytes,
+                                                tx_result& result);
+  /// out-ip member choice of a unicast frame: its IPv4 pair, or the non-IP cycle.
+  std::optional<bond::member> select_out_ip(team_rec& t, const dev::frame_ref& f);
+  /// ambiguous send_all: a copy of the frame on every suspect member other than `m`.
+  void send_to_suspects(team_rec& t, vswitch_rec& s, bond::member m, const dev::frame_ref& f,
+                        std::uint16_t vid, bool tagged_bytes);
   void deliver(vnic_rec& v, vswitch_rec& s, dev::frame_ref f);
   /// Delivers to local ports of VLAN `vid` except `except` (flood) with form conversion.
   void flood_local(vswitch_rec& s, const dev::frame_ref& f, std::uint16_t vid, bool tagged_bytes,
