@@ -73,6 +73,15 @@ struct wire_world {
   }
 };
 
+/// Endpoints 0 .. n-1 (ep_config) on 1 Gb/s NICs, linked at 1 Gb/s to switch ports 0 .. n-1.
+void add_gig_endpoints(test::net_world& w, std::uint32_t n) {
+  dev::link_config lc;
+  lc.bandwidth_bps = 1'000'000'000;
+  dev::nic_config nc;
+  nc.speed_bps = 1'000'000'000;
+  for (std::uint32_t i = 0; i < n; ++i) w.add(ep_config(i), lc, nc);
+}
+
 struct tshark_counts {
   std::size_t frames = 0, tcp_frames = 0, bad = 0, retransmissions = 0;
 };
@@ -136,11 +145,7 @@ TEST_CASE("tcp set: bulk transfer through a 3 s outage, pcap checked by tshark")
 
 TEST_CASE("tcp set: TSO on NICs through a switch, a cable pull, and request/response") {
   test::net_world w(4);
-  dev::link_config lc;
-  lc.bandwidth_bps = 1'000'000'000;
-  dev::nic_config nc;
-  nc.speed_bps = 1'000'000'000;
-  for (std::uint32_t i = 0; i < 3; ++i) w.add(ep_config(i), lc, nc);
+  add_gig_endpoints(w, 3);
   tcp::tcp_set tcps(w.sim, w.eps, w.streams);
   tcp::bulk_session_config b;
   b.name = "bulk";
@@ -223,11 +228,7 @@ TEST_CASE("tcp set: set-up errors name the session and the rule") {
 TEST_CASE("tcp set: steady state allocates nothing; runs repeat exactly") {
   const auto run = [](bool count_allocations) {
     test::net_world w(4);
-    dev::link_config lc;
-    lc.bandwidth_bps = 1'000'000'000;
-    dev::nic_config nc;
-    nc.speed_bps = 1'000'000'000;
-    for (std::uint32_t i = 0; i < 2; ++i) w.add(ep_config(i), lc, nc);
+    add_gig_endpoints(w, 2);
     tcp::tcp_set tcps(w.sim, w.eps, w.streams);
     tcp::bulk_session_config b;
     b.name = "bulk";
