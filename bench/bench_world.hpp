@@ -29,6 +29,14 @@ struct world {
   net::switch_set sws{sim, links, pool};
   traffic::endpoint_set eps{sim, pool, streams};
 
+  /// A switch "sw" with `ports` ports, net::switch_config's defaults otherwise.
+  net::switch_id add_switch(std::uint16_t ports) {
+    net::switch_config sc;
+    sc.name = "sw";
+    sc.ports = ports;
+    return sws.add(sc);
+  }
+
   /// Endpoint `c` on a new NIC (named c.name, MAC c.mac, speed lc.bandwidth_bps), cabled by
   /// a link named c.name (NIC side a) to port `port` of switch `sw`.
   traffic::endpoint_id add_station(const traffic::endpoint_config& c, net::switch_id sw, net::port_no port,
@@ -45,6 +53,13 @@ struct world {
     return ep;
   }
 };
+
+/// A 10 GbE link, dev::link_config's defaults otherwise.
+inline dev::link_config ten_gig_link() {
+  dev::link_config lc;
+  lc.bandwidth_bps = 10'000'000'000;
+  return lc;
+}
 
 /// A constant-rate UDP flow `name` from endpoint `src`, port 40000, to `dst` port 5001:
 /// `payload` bytes at `pps` packets per second from time zero until `stop`.

@@ -27,12 +27,8 @@ struct bench_world : bench::world {
   traffic::flow_id flow = 0;
 
   bench_world(std::uint64_t pps, bool shared) {
-    net::switch_config sc;
-    sc.name = "sw";
-    sc.ports = 2;
-    const auto sw = sws.add(sc);
-    dev::link_config lc;
-    lc.bandwidth_bps = 10'000'000'000;
+    const auto sw = add_switch(2);
+    const auto lc = bench::ten_gig_link();
     traffic::endpoint_config c;
     c.name = "station";
     c.mac = wire::mac_address::from_u64(0x0050'5600'1000ULL);

@@ -23,12 +23,8 @@ struct bench_world : bench::world {
   traffic::flow_id flow = 0;
 
   bench_world(std::uint64_t pps, traffic::arrival_process process, std::uint32_t payload) {
-    net::switch_config sc;
-    sc.name = "sw";
-    sc.ports = 2;
-    const auto sw = sws.add(sc);
-    dev::link_config lc;
-    lc.bandwidth_bps = 10'000'000'000;
+    const auto sw = add_switch(2);
+    const auto lc = bench::ten_gig_link();
     for (std::uint32_t i = 0; i < 2; ++i) {
       traffic::endpoint_config c;
       c.name = fmt::format("ep{}", i);
