@@ -30,6 +30,12 @@ inline std::vector<std::string> split(const std::string& s, char sep, std::size_
   return out;
 }
 
+/// tshark preferences: check IPv4 and TCP checksums.
+inline constexpr std::string_view tcp_checksum_prefs = "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE";
+/// tshark preferences: check IPv4 and TCP checksums, and run TCP sequence analysis.
+inline constexpr std::string_view tcp_analysis_prefs =
+    "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o tcp.analyze_sequence_numbers:TRUE";
+
 /// Runs `tshark -n -r <file> <prefs> -T fields -E separator=/t <format> -e <field>...` with
 /// its stderr in <file>.tshark.err (VNETSIM_TSHARK, found by tests/CMakeLists.txt), REQUIREs
 /// that it exits 0 and returns the lines it printed, one a frame (empty lines left out).

@@ -143,18 +143,11 @@ struct tshark_counts {
 
 /// Runs tshark with TCP analysis and checksum validation; counts per field.
 tshark_counts run_tshark(const std::filesystem::path& file) {
-  constexpr std::array fields = {"frame.number",
-                                 "_ws.malformed",
-                                 "ip.checksum.status",
-                                 "tcp.checksum.status",
-                                 "tcp.analysis.retransmission",
-                                 "tcp.analysis.fast_retransmission",
-                                 "tcp.analysis.duplicate_ack",
-                                 "tcp.analysis.window_full"};
+  constexpr std::array fields = {
+      "frame.number", "_ws.malformed", "ip.checksum.status", "tcp.checksum.status", "tcp.analysis.retransmission",
+      "tcp.analysis.fast_retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.window_full"};
   tshark_counts c;
-  for (const auto& line : test::tshark_lines(
-           file, "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o tcp.analyze_sequence_numbers:TRUE",
-           "-E occurrence=a", fields)) {
+  for (const auto& line : test::tshark_lines(file, test::tcp_analysis_prefs, "-E occurrence=a", fields)) {
     const auto f = test::split(line, '\t');
     REQUIRE(f.size() == 8);
     ++c.frames;

@@ -55,21 +55,12 @@ struct tshark_analysis {
 };
 
 tshark_analysis run_tshark(const std::filesystem::path& file) {
-  constexpr std::array fields = {"frame.number",
-                                 "_ws.malformed",
-                                 "ip.checksum.status",
-                                 "tcp.checksum.status",
-                                 "tcp.analysis.retransmission",
-                                 "tcp.analysis.fast_retransmission",
-                                 "tcp.analysis.duplicate_ack",
-                                 "tcp.analysis.window_full",
-                                 "frame.protocols",
-                                 "tcp.analysis.out_of_order",
-                                 "tcp.analysis.spurious_retransmission"};
+  constexpr std::array fields = {
+      "frame.number", "_ws.malformed", "ip.checksum.status", "tcp.checksum.status", "tcp.analysis.retransmission",
+      "tcp.analysis.fast_retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.window_full",
+      "frame.protocols", "tcp.analysis.out_of_order", "tcp.analysis.spurious_retransmission"};
   tshark_analysis a;
-  for (const auto& line : test::tshark_lines(
-           file, "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o tcp.analyze_sequence_numbers:TRUE", "",
-           fields)) {
+  for (const auto& line : test::tshark_lines(file, test::tcp_analysis_prefs, "", fields)) {
     const auto f = test::split(line, '\t', fields.size());
     ++a.frames;
     const bool is_tcp = f[8].find(":tcp") != std::string::npos;

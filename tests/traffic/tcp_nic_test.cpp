@@ -115,8 +115,7 @@ TEST_CASE("tcp over NICs: a 3 s black hole mid-transfer, checked by tshark") {
   constexpr std::array fields = {"frame.number", "_ws.malformed", "ip.checksum.status", "tcp.checksum.status",
                                  "tcp.analysis.retransmission"};
   std::size_t rows = 0, bad = 0, retrans = 0;
-  for (const auto& line :
-       test::tshark_lines(file, "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE", "", fields)) {
+  for (const auto& line : test::tshark_lines(file, test::tcp_checksum_prefs, "", fields)) {
     ++rows;
     const auto f = test::split(line, '\t', fields.size());
     if (!f[1].empty() || f[2] != "1" || f[3] != "1") ++bad;

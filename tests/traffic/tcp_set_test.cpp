@@ -90,8 +90,7 @@ tshark_counts run_tshark(const std::filesystem::path& file) {
   constexpr std::array fields = {"frame.number",        "_ws.malformed",       "ip.checksum.status",
                                  "tcp.checksum.status", "tcp.analysis.retransmission", "frame.protocols"};
   tshark_counts c;
-  for (const auto& line :
-       test::tshark_lines(file, "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE", "", fields)) {
+  for (const auto& line : test::tshark_lines(file, test::tcp_checksum_prefs, "", fields)) {
     const auto f = test::split(line, '\t', fields.size());
     ++c.frames;
     const bool is_tcp = f[5].find(":tcp") != std::string::npos;
