@@ -13,50 +13,35 @@
 #include "vnetsim/net/switch.hpp"
 #include "vnetsim/traffic/console_stack.hpp"
 #include "vnetsim/traffic/endpoint.hpp"
+#include "bench_world.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::literals;
 
 namespace {
 
-struct bench_world {
-  kernel::simulator sim;
-  kernel::rng_streams streams{1};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  dev::nic_set nics{sim, pool, links};
-  net::switch_set sws{sim, links, pool};
-  traffic::endpoint_set eps{sim, pool, streams};
+struct bench_world : bench::world {
   host::host_set hs{sim, pool, links, nics, streams};
   std::optional<host::console> con;
   std::optional<traffic::console_stack> stack;
   traffic::flow_id flow = 0;
 
   bench_world(std::uint64_t pps, bool shared) {
-    net::switch_config sc;
-    sc.name = "sw";
-    sc.ports = 2;
-    const auto sw = sws.add(sc);
-    dev::link_config lc;
-    lc.bandwidth_bps = 10'000'000'000;
+    const auto sw = add_switch(2);
+    const auto lc = bench::ten_gig_link();
     traffic::endpoint_config c;
     c.name = "station";
     c.mac = wire::mac_address::from_u64(0x0050'5600'1000ULL);
     c.ip = wire::ipv4_address{10, 0, 0, 1};
-    const auto ep = eps.add(c);
-    dev::nic_config nc;
-    nc.mac = c.mac;
-    nc.speed_bps = lc.bandwidth_bps;
-    const auto nic = nics.add("station", nc);
-    eps.attach_nic(ep, nics, nic);
-    auto l = links.add("station", lc, eps.nic_endpoint(nic), sws.endpoint(sw, 0));
-    nics.attach(nic, l, dev::link_side::a);
-    sws.attach(sw, 0, l, dev::link_side::b);
+    const auto ep = add_station(c, sw, 0, lc);
 
     const auto h = hs.add_host("esx1");
     con.emplace(hs, nics, h);
     stack.emplace(sim, hs, eps, *con);
+    dev::nic_config nc;
     nc.mac = wire::mac_address::from_u64(0x0200'0000'0001ULL);
+    nc.speed_bps = lc.bandwidth_bps;
+    dev::link_id l = 0;
     if (shared) {
       const auto vmnic = hs.add_vmnic(h, nc);
       l = links.add("vmnic0", lc, hs.uplink_endpoint(vmnic), sws.endpoint(sw, 1));
@@ -72,15 +57,7 @@ struct bench_world {
     con->set_file("/etc/sysconfig/network-scripts/ifcfg-eth0", "DEVICE=eth0\nIPADDR=10.0.0.10\nNETMASK=255.255.255.0\nONBOOT=yes\n");
     con->boot(sim_time::zero());
 
-    traffic::udp_flow_config f;
-    f.name = "f";
-    f.src = ep;
-    f.dst = wire::ipv4_address{10, 0, 0, 10};
-    f.src_port = 40000;
-    f.dst_port = 5001;
-    f.payload_len = 64;
-    f.rate_pps = pps;
-    f.stop = 120_s;
+    const auto f = bench::udp_flow("f", ep, wire::ipv4_address{10, 0, 0, 10}, 64, pps, 120_s);
     flow = eps.add_udp_flow(f);
     sim.reserve(1 << 12);
     sim.run_for(10_ms);

@@ -12,54 +12,29 @@
 #include "vnetsim/net/switch.hpp"
 #include "vnetsim/traffic/endpoint.hpp"
 #include "../tests/traffic/host_world.hpp"
+#include "bench_world.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::literals;
 
 namespace {
 
-struct bench_world {
-  kernel::simulator sim;
-  kernel::rng_streams streams{1};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  dev::nic_set nics{sim, pool, links};
-  net::switch_set sws{sim, links, pool};
-  traffic::endpoint_set eps{sim, pool, streams};
+struct bench_world : bench::world {
   traffic::flow_id flow = 0;
 
   bench_world(std::uint64_t pps, traffic::arrival_process process, std::uint32_t payload) {
-    net::switch_config sc;
-    sc.name = "sw";
-    sc.ports = 2;
-    const auto sw = sws.add(sc);
-    dev::link_config lc;
-    lc.bandwidth_bps = 10'000'000'000;
+    const auto sw = add_switch(2);
+    const auto lc = bench::ten_gig_link();
     for (std::uint32_t i = 0; i < 2; ++i) {
       traffic::endpoint_config c;
       c.name = fmt::format("ep{}", i);
       c.mac = wire::mac_address::from_u64(0x0050'5600'1000ULL + i);
       c.ip = wire::ipv4_address{10, 0, 0, static_cast<std::uint8_t>(i + 1)};
-      const auto ep = eps.add(c);
-      dev::nic_config nc;
-      nc.mac = c.mac;
-      nc.speed_bps = lc.bandwidth_bps;
-      const auto nic = nics.add(c.name, nc);
-      eps.attach_nic(ep, nics, nic);
-      const auto link = links.add(c.name, lc, eps.nic_endpoint(nic), sws.endpoint(sw, static_cast<net::port_no>(i)));
-      nics.attach(nic, link, dev::link_side::a);
-      sws.attach(sw, static_cast<net::port_no>(i), link, dev::link_side::b);
+      add_station(c, sw, static_cast<net::port_no>(i), lc);
     }
-    traffic::udp_flow_config f;
-    f.name = "f";
-    f.src = 0;
-    f.dst = wire::ipv4_address{10, 0, 0, 2};
-    f.src_port = 40000;
-    f.dst_port = 5001;
-    f.payload_len = payload;
-    f.rate_pps = pps;
+    // Stops at 120 s: far beyond what an iteration count reaches.
+    auto f = bench::udp_flow("f", 0, wire::ipv4_address{10, 0, 0, 2}, payload, pps, 120_s);
     f.process = process;
-    f.stop = 120_s;  // far beyond what an iteration count reaches
     flow = eps.add_udp_flow(f);
     sim.reserve(1 << 12);
     sim.run_for(10_ms);  // ARP, pool slabs, rings
@@ -87,15 +62,8 @@ void bm_udp_flow_poisson(benchmark::State& state) { run(state, traffic::arrival_
 /// by the member NIC.
 void bm_udp_flow_vm_bond(benchmark::State& state) {
   test::host_world w;
-  traffic::udp_flow_config f;
-  f.name = "f";
-  f.src = w.vm_ep;
-  f.dst = w.eps.config(w.peer).ip;
-  f.src_port = 40000;
-  f.dst_port = 5001;
-  f.payload_len = static_cast<std::uint32_t>(state.range(1));
-  f.rate_pps = static_cast<std::uint64_t>(state.range(0));
-  f.stop = 120_s;
+  const auto f = bench::udp_flow("f", w.vm_ep, w.eps.config(w.peer).ip, static_cast<std::uint32_t>(state.range(1)),
+                                 static_cast<std::uint64_t>(state.range(0)), 120_s);
   const auto flow = w.eps.add_udp_flow(f);
   w.sim.reserve(1 << 12);
   w.sim.run_for(10_ms);  // ARP, pool slabs, rings, the bond's start

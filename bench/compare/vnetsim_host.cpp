@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "../bench_world.hpp"
 #include "compare_common.hpp"
 #include "vnetsim/dev/link.hpp"
 #include "vnetsim/dev/nic.hpp"
@@ -27,15 +28,8 @@ namespace {
 
 constexpr unsigned bond_members = 4;
 
-struct host_world {
-  kernel::simulator sim;
-  kernel::rng_streams streams{1};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  dev::nic_set nics{sim, pool, links};
-  net::switch_set sws{sim, links, pool};
+struct host_world : bench::world {
   host::host_set hs{sim, pool, links, nics, streams};
-  traffic::endpoint_set eps{sim, pool, streams};
   kernel::event_kind guest_kind = 0;
   std::vector<host::vnic_id> vnic_of_ep;  // endpoint id -> vNIC (VMs only)
   std::vector<traffic::endpoint_id> ep_of_vnic;
@@ -93,16 +87,7 @@ struct host_world {
       c.mac = wire::mac_address::from_u64(0x0200'00ff'0000ULL + s);
       c.ip = wire::ipv4_address{10, 1, 0, static_cast<std::uint8_t>(s + 1)};
       c.prefix_len = 16;
-      const auto ep = eps.add(c);
-      dev::nic_config nc;
-      nc.mac = c.mac;
-      nc.speed_bps = lc.bandwidth_bps;
-      const auto nic = nics.add(c.name, nc);
-      eps.attach_nic(ep, nics, nic);
-      const auto sw = s == 0 ? sw_a : sw_b;
-      const auto l = links.add(c.name, lc, eps.nic_endpoint(nic), sws.endpoint(sw, 2));
-      nics.attach(nic, l, dev::link_side::a);
-      sws.attach(sw, 2, l, dev::link_side::b);
+      add_station(c, s == 0 ? sw_a : sw_b, 2, lc);
       vnic_of_ep.push_back(0);  // not a VM
     }
     for (unsigned i = 0; i < vms; ++i) {
@@ -125,17 +110,12 @@ struct host_world {
     }
     const std::uint64_t per_vm = total_pps / vms;
     for (unsigned i = 0; i < vms; ++i) {
-      traffic::udp_flow_config f;
-      f.name = fmt::format("f{}", i);
-      f.src = 2 + i;
-      f.dst = wire::ipv4_address{10, 1, 0, static_cast<std::uint8_t>(1 + i % 2)};
-      f.src_port = 40000;
+      auto f = bench::udp_flow(fmt::format("f{}", i), 2 + i,
+                               wire::ipv4_address{10, 1, 0, static_cast<std::uint8_t>(1 + i % 2)}, payload,
+                               per_vm, duration);
       f.dst_port = static_cast<std::uint16_t>(5001 + i);  // one receive port per flow
-      f.payload_len = payload;
-      f.rate_pps = per_vm;
       // Spread the VMs' first packets over one interval so they do not all start at once.
       f.start = sim_time::from_ns(static_cast<sim_time::rep>(1'000'000'000ULL / per_vm * i / vms));
-      f.stop = duration;
       flows.push_back(eps.add_udp_flow(f));
     }
   }
@@ -166,17 +146,8 @@ int main(int argc, char** argv) {
   w->sim.run_until(sim_time::from_ms(static_cast<sim_time::rep>(ms + 1)));
   const double secs = bench_compare::wall_s() - t0;
   const double cpu_secs = bench_compare::cpu_s() - c0;
-  std::uint64_t sent = 0;
-  std::uint64_t delivered = 0;
-  for (const auto f : w->flows) {
-    const auto& s = w->eps.flow_stats(f);
-    sent += s.sent;
-    delivered += s.delivered;
-  }
-  std::uint64_t hops = 0;
-  for (dev::link_id l = 0; l < w->links.size(); ++l) {
-    hops += w->links.stats(l, dev::link_side::a).delivered + w->links.stats(l, dev::link_side::b).delivered;
-  }
+  const auto [sent, delivered] = bench::totals(w->eps, w->flows);
+  const std::uint64_t hops = bench::frame_hops(w->links);
   const double events = static_cast<double>(w->sim.events_run());
   const double sim_s = static_cast<double>(ms) / 1000.0;
   std::printf("side=vnetsim workload=C vms=%u payload=%u sent=%llu delivered=%llu lost=%llu frame_hops=%llu events=%.0f "

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "../bench_world.hpp"
 #include "compare_common.hpp"
 #include "vnetsim/dev/link.hpp"
 #include "vnetsim/dev/nic.hpp"
@@ -20,14 +21,7 @@ using namespace vnetsim;
 
 namespace {
 
-struct lan_world {
-  kernel::simulator sim;
-  kernel::rng_streams streams{1};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  dev::nic_set nics{sim, pool, links};
-  net::switch_set sws{sim, links, pool};
-  traffic::endpoint_set eps{sim, pool, streams};
+struct lan_world : bench::world {
   std::vector<traffic::flow_id> flows;
 
   lan_world(std::uint32_t hosts, std::uint64_t pps, std::uint32_t payload, sim_time duration) {
@@ -45,27 +39,14 @@ struct lan_world {
       c.mac = wire::mac_address::from_u64(0x0050'5600'1000ULL + i);
       c.ip = wire::ipv4_address{10, 0, static_cast<std::uint8_t>((i + 1) >> 8), static_cast<std::uint8_t>((i + 1) & 0xff)};
       c.prefix_len = 16;
-      const auto ep = eps.add(c);
-      dev::nic_config nc;
-      nc.mac = c.mac;
-      nc.speed_bps = lc.bandwidth_bps;
-      const auto nic = nics.add(c.name, nc);
-      eps.attach_nic(ep, nics, nic);
-      const auto link = links.add(c.name, lc, eps.nic_endpoint(nic), sws.endpoint(sw, static_cast<net::port_no>(i)));
-      nics.attach(nic, link, dev::link_side::a);
-      sws.attach(sw, static_cast<net::port_no>(i), link, dev::link_side::b);
+      add_station(c, sw, static_cast<net::port_no>(i), lc);
     }
     for (std::uint32_t i = 0; i < hosts; ++i) {
       const std::uint32_t d = (i + hosts / 2) % hosts;
-      traffic::udp_flow_config f;
-      f.name = fmt::format("f{}", i);
-      f.src = i;
-      f.dst = wire::ipv4_address{10, 0, static_cast<std::uint8_t>((d + 1) >> 8), static_cast<std::uint8_t>((d + 1) & 0xff)};
-      f.src_port = 40000;
-      f.dst_port = 5001;
-      f.payload_len = payload;
-      f.rate_pps = pps;
-      f.stop = duration;
+      const auto f = bench::udp_flow(
+          fmt::format("f{}", i), i,
+          wire::ipv4_address{10, 0, static_cast<std::uint8_t>((d + 1) >> 8), static_cast<std::uint8_t>((d + 1) & 0xff)},
+          payload, pps, duration);
       flows.push_back(eps.add_udp_flow(f));
     }
   }
@@ -90,19 +71,9 @@ int main(int argc, char** argv) {
   w->sim.run_until(sim_time::from_ms(static_cast<sim_time::rep>(ms + 1)));
   const double secs = bench_compare::wall_s() - t0;
   const double cpu_secs = bench_compare::cpu_s() - c0;
-  std::uint64_t sent = 0;
-  std::uint64_t delivered = 0;
-  std::uint64_t lost = 0;
-  for (const auto f : w->flows) {
-    const auto& s = w->eps.flow_stats(f);
-    sent += s.sent;
-    delivered += s.delivered;
-    lost += s.sent - s.delivered;
-  }
-  std::uint64_t hops = 0;
-  for (dev::link_id l = 0; l < w->links.size(); ++l) {
-    hops += w->links.stats(l, dev::link_side::a).delivered + w->links.stats(l, dev::link_side::b).delivered;
-  }
+  const auto [sent, delivered] = bench::totals(w->eps, w->flows);
+  const std::uint64_t lost = sent - delivered;
+  const std::uint64_t hops = bench::frame_hops(w->links);
   const double events = static_cast<double>(w->sim.events_run());
   std::printf("side=vnetsim workload=B hosts=%u sent=%llu delivered=%llu lost=%llu frame_hops=%llu "
               "events=%.0f seconds=%.6f cpu_seconds=%.6f setup_seconds=%.6f packets_per_s=%.0f frame_hops_per_s=%.0f "

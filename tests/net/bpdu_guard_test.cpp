@@ -13,41 +13,22 @@
 #include "vnetsim/wire/bpdu.hpp"
 #include "vnetsim/wire/ethernet.hpp"
 #include "vnetsim/wire/llc.hpp"
+#include "switch_world.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::literals;
 
 namespace {
 
-wire::mac_address host_mac(std::uint32_t h) {
-  return wire::mac_address::from_u64(0x0050'5600'0000ULL + h + 1);
-}
+using test::host_mac;
 
 /// One switch "sw1" with three edge ports, a host on each (host h = port h, link side a at
-/// the host). Port 0 has BPDU guard when `guard` is set.
-struct bench {
-  kernel::simulator sim;
-  kernel::rng_streams streams{11};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  net::switch_set sws{sim, links, pool};
-  kernel::event_kind host_kind = 0;
+/// the host; switch_world.hpp, RNG seed 11). Port 0 has BPDU guard when `guard` is set.
+struct bench : test::switch_world {
   net::switch_id sw = 0;
-  std::vector<dev::link_id> host_link;
-  /// Broadcast data frames (not BPDUs) received, per host.
-  std::vector<int> bcasts = std::vector<int>(3, 0);
 
-  bench(net::stp_mode mode, bool guard) {
-    host_kind = sim.register_kind(
-        "test/host",
-        [](void* ctx, kernel::simulator&, const kernel::event& ev) {
-          auto& b = *static_cast<bench*>(ctx);
-          auto a = b.links.take_arrival(ev.target);
-          if (!a.frame) return;
-          const auto eth = wire::ethernet_repr::parse(a.frame.cdata());
-          if (eth && eth->dst.is_broadcast()) ++b.bcasts[a.device];
-        },
-        this);
+  bench(net::stp_mode mode, bool guard) : switch_world(11) {
+    keep_frames = false;
     net::switch_config c;
     c.name = "sw1";
     c.ports = 3;
@@ -61,25 +42,9 @@ struct bench {
       pc.bpdu_guard = true;
       sws.configure_port(sw, 0, pc);
     }
-    for (std::uint32_t h = 0; h < 3; ++h) {
-      const auto id = links.add(fmt::format("h{}", h), {}, {host_kind, 0, h, 0},
-                                sws.endpoint(sw, static_cast<net::port_no>(h)));
-      sws.attach(sw, static_cast<net::port_no>(h), id, dev::link_side::b);
-      host_link.push_back(id);
-    }
+    for (std::uint32_t h = 0; h < 3; ++h) connect(sw, static_cast<net::port_no>(h));
   }
 
-  void send(std::uint32_t h, const std::vector<std::byte>& b) {
-    auto f = pool.allocate_copy(b, sim.now());
-    REQUIRE(f);
-    links.send(host_link[h], dev::link_side::a, std::move(f));
-  }
-  void bcast(std::uint32_t h) {
-    std::vector<std::byte> b(60, std::byte{0xaa});
-    wire::ethernet_repr{wire::mac_address::broadcast(), host_mac(h), 0x0806}
-        .emit(wire::ethernet_frame{std::span(b)});
-    send(h, b);
-  }
   /// A Configuration BPDU frame from host h (root priority 61440: inferior to the switch).
   static std::vector<std::byte> bpdu_frame(std::uint32_t h) {
     wire::bpdu_repr c;
@@ -103,19 +68,21 @@ struct bench {
       sws.receive(sw, port, pool.allocate_copy(frame, s.now()));
     });
   }
-  /// Each host broadcasts once; returns who received how many (then clears the tally).
+  /// Each host broadcasts once; returns how many broadcast data frames (not BPDUs) each
+  /// host received (then forgets what was received).
   std::vector<int> exchange(std::uint32_t from) {
-    std::fill(bcasts.begin(), bcasts.end(), 0);
+    got.clear();
     bcast(from);
     sim.run_until(sim.now() + 10_ms);
-    auto r = bcasts;
-    std::fill(bcasts.begin(), bcasts.end(), 0);
+    std::vector<int> r(3, 0);
+    for (const auto& x : got) {
+      const auto eth = wire::ethernet_repr::parse(std::as_bytes(std::span(x.bytes)));
+      if (eth && eth->dst.is_broadcast()) ++r[x.host];
+    }
+    got.clear();
     return r;
   }
-  int count(net::switch_event::kind k) const {
-    return static_cast<int>(std::count_if(sws.events().begin(), sws.events().end(),
-                                          [k](const auto& e) { return e.what == k; }));
-  }
+  int count(net::switch_event::kind k) const { return static_cast<int>(switch_world::count(sw, k)); }
 };
 
 constexpr net::stp_mode all_modes[] = {net::stp_mode::none, net::stp_mode::stp,

@@ -14,6 +14,7 @@
 #include "vnetsim/wire/bytes.hpp"
 #include "vnetsim/wire/lacp.hpp"
 #include "../kernel/alloc_counter.hpp"
+#include "switch_world.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::literals;
@@ -23,71 +24,14 @@ namespace {
 
 constexpr wire::mac_address mac(std::uint64_t v) { return wire::mac_address::from_u64(v); }
 
-/// Switches, links, and test hosts (side a of their link) that record what they receive.
-struct world {
-  kernel::simulator sim;
-  kernel::rng_streams streams{11};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  net::switch_set sws{sim, links, pool};
-  kernel::event_kind host_kind = 0;
-
-  struct rx {
-    sim_time at;
-    std::uint32_t host;
-    std::vector<std::uint8_t> bytes;
-  };
-  std::vector<rx> got;
-  std::vector<dev::link_id> host_link;
-  bool record = true;  // false: count deliveries only (no allocation in the handler)
-  std::uint64_t delivered = 0;
-
-  world() {
-    host_kind = sim.register_kind(
-        "test/host",
-        [](void* ctx, kernel::simulator& s, const kernel::event& ev) {
-          auto& w = *static_cast<world*>(ctx);
-          auto a = w.links.take_arrival(ev.target);
-          if (!a.frame) return;
-          ++w.delivered;
-          if (!w.record) return;
-          std::vector<std::uint8_t> b(a.frame.size());
-          std::memcpy(b.data(), a.frame.data().data(), b.size());
-          w.got.push_back({s.now(), a.device, std::move(b)});
-        },
-        this);
-  }
-
-  net::switch_id add_switch(std::uint16_t ports, net::switch_config cfg = {}) {
-    cfg.ports = ports;
-    if (cfg.name.empty()) cfg.name = fmt::format("sw{}", sws.size() + 1);
-    return sws.add(cfg);
-  }
-  std::uint32_t connect(net::switch_id sw, net::port_no port) {
-    const auto h = static_cast<std::uint32_t>(host_link.size());
-    const auto id = links.add(fmt::format("h{}-{}/{}", h, sw, port), {}, {host_kind, 0, h, 0},
-                              sws.endpoint(sw, port));
-    sws.attach(sw, port, id, link_side::b);
-    host_link.push_back(id);
-    return h;
-  }
-  dev::link_id trunk(net::switch_id a, net::port_no pa, net::switch_id b, net::port_no pb) {
-    const auto id = links.add(fmt::format("sw{}/{}-sw{}/{}", a, pa, b, pb), {}, sws.endpoint(a, pa),
-                              sws.endpoint(b, pb));
-    sws.attach(a, pa, id, link_side::a);
-    sws.attach(b, pb, id, link_side::b);
-    return id;
-  }
+/// The shared test world (switch_world.hpp) with RNG seed 11, not holding received frames;
+/// every send must be queued, and run_and_take() runs 1 ms.
+struct world : test::switch_world {
+  world() : switch_world(11) { keep_frames = false; }
 
   static std::vector<std::uint8_t> frame(wire::mac_address dst, wire::mac_address src,
                                          std::uint16_t type = 0x0800, std::size_t len = 60) {
-    std::vector<std::uint8_t> b(len, 0xaa);
-    auto d = dst.octets(), s = src.octets();
-    std::copy(d.begin(), d.end(), b.begin());
-    std::copy(s.begin(), s.end(), b.begin() + 6);
-    b[12] = static_cast<std::uint8_t>(type >> 8);
-    b[13] = static_cast<std::uint8_t>(type & 0xff);
-    return b;
+    return bytes(dst, src, type, len);
   }
   /// An IPv4 frame (version/IHL 0x45) from `sip` to `dip`.
   static std::vector<std::uint8_t> ip_frame(wire::mac_address dst, wire::mac_address src,
@@ -101,30 +45,11 @@ struct world {
     return b;
   }
   void send(std::uint32_t h, const std::vector<std::uint8_t>& b) {
-    auto f = pool.allocate_copy(std::as_bytes(std::span(b)), sim.now());
-    REQUIRE(f);
-    REQUIRE(links.send(host_link[h], link_side::a, std::move(f)) == dev::send_result::queued);
+    REQUIRE(switch_world::send(h, b) == dev::send_result::queued);
   }
   std::vector<std::uint32_t> run_and_take() {
     sim.run_for(sim_time::from_ms(1));
-    std::vector<std::uint32_t> r;
-    for (const auto& x : got) r.push_back(x.host);
-    std::sort(r.begin(), r.end());
-    got.clear();
-    return r;
-  }
-  std::size_t count(net::switch_id sw, net::switch_event::kind k) const {
-    return static_cast<std::size_t>(std::count_if(sws.events().begin(), sws.events().end(),
-                                                   [&](const auto& e) { return e.sw == sw && e.what == k; }));
-  }
-  /// Time of the last event of kind `k` for (sw, port), or nullopt.
-  std::optional<sim_time> last_event(net::switch_id sw, net::port_no port,
-                                     net::switch_event::kind k) const {
-    std::optional<sim_time> t;
-    for (const auto& e : sws.events()) {
-      if (e.sw == sw && e.port == port && e.what == k) t = e.at;
-    }
-    return t;
+    return take();
   }
 };
 
@@ -663,17 +588,9 @@ struct stp_channel_pair {
   static constexpr sim_time detect = sim_time::from_ms(2);
 
   explicit stp_channel_pair(net::stp_mode mode) {
-    net::switch_config ca;
-    ca.name = "A";
-    ca.stp = mode;
-    ca.link_detect_delay = detect;
-    ca.stp_bridge.address = ca.rstp_bridge.address = mac(0x0200'0000'000aULL);
-    ca.stp_bridge.priority = ca.rstp_bridge.priority = 4096;
-    ca.stp_bridge.cost_method = proto::path_cost_method::ieee2004;
-    net::switch_config cb = ca;
-    cb.name = "B";
-    cb.stp_bridge.address = cb.rstp_bridge.address = mac(0x0200'0000'000bULL);
-    cb.stp_bridge.priority = cb.rstp_bridge.priority = 32768;
+    auto [ca, cb] = test::bridge_pair(mode);
+    ca.link_detect_delay = cb.link_detect_delay = detect;
+    ca.stp_bridge.cost_method = cb.stp_bridge.cost_method = proto::path_cost_method::ieee2004;
     a = w.add_switch(5, ca);
     b = w.add_switch(5, cb);
     net::port_config edge;

@@ -10,6 +10,7 @@
 #include "vnetsim/wire/beacon.hpp"
 #include "vnetsim/wire/bytes.hpp"
 #include "../kernel/alloc_counter.hpp"
+#include "switch_world.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::literals;
@@ -17,118 +18,15 @@ using dev::link_side;
 
 namespace {
 
-wire::mac_address host_mac(std::uint32_t h) {
-  return wire::mac_address::from_u64(0x0050'5600'0000ULL + h + 1);
-}
+using test::host_mac;
 
-/// A small world: switches, links, and test hosts that record every frame they receive.
-/// Host h is side a of its link, the switch port side b.
-struct world {
-  kernel::simulator sim;
-  kernel::rng_streams streams{7};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  net::switch_set sws{sim, links, pool};
-  kernel::event_kind host_kind = 0;
-
-  struct rx {
-    sim_time at;
-    std::uint32_t host;
-    std::vector<std::uint8_t> bytes;
-    const std::byte* data;
-    dev::frame_ref frame;  // kept, so that buffers are not recycled during a test
-  };
-  std::vector<rx> got;
-  std::vector<dev::link_id> host_link;
-  bool record = true;  // false: count deliveries only (no allocation in the handler)
-  std::uint64_t delivered = 0;
-
-  world() {
-    host_kind = sim.register_kind(
-        "test/host",
-        [](void* ctx, kernel::simulator& s, const kernel::event& ev) {
-          auto& w = *static_cast<world*>(ctx);
-          auto a = w.links.take_arrival(ev.target);
-          if (!a.frame) return;
-          ++w.delivered;
-          if (!w.record) return;
-          std::vector<std::uint8_t> b(a.frame.size());
-          std::memcpy(b.data(), a.frame.data().data(), b.size());
-          w.got.push_back({s.now(), a.device, std::move(b), a.frame.data().data(), a.frame});
-        },
-        this);
-  }
-
-  net::switch_id add_switch(std::uint16_t ports, net::switch_config cfg = {}) {
-    cfg.ports = ports;
-    if (cfg.name.empty()) cfg.name = fmt::format("sw{}", sws.size() + 1);
-    return sws.add(cfg);
-  }
-
-  /// Connects a new host to (sw, port); returns the host number.
-  std::uint32_t connect(net::switch_id sw, net::port_no port, const dev::link_config& cfg = {}) {
-    const auto h = static_cast<std::uint32_t>(host_link.size());
-    const auto id = links.add(fmt::format("h{}-{}/{}", h, sw, port), cfg,
-                              {host_kind, 0, h, 0}, sws.endpoint(sw, port));
-    sws.attach(sw, port, id, link_side::b);
-    host_link.push_back(id);
-    return h;
-  }
-
-  /// Connects two switch ports with a link.
-  dev::link_id trunk(net::switch_id a, net::port_no pa, net::switch_id b, net::port_no pb) {
-    const auto id = links.add(fmt::format("sw{}/{}-sw{}/{}", a, pa, b, pb), {}, sws.endpoint(a, pa),
-                              sws.endpoint(b, pb));
-    sws.attach(a, pa, id, link_side::a);
-    sws.attach(b, pb, id, link_side::b);
-    return id;
-  }
-
-  /// Frame bytes: dst, src, [8100 tci], type, payload (filled with 0xaa) up to `len`.
-  static std::vector<std::uint8_t> bytes(wire::mac_address dst, wire::mac_address src,
-                                         std::uint16_t type, std::size_t len = 60,
-                                         std::optional<std::uint16_t> tci = std::nullopt) {
-    std::vector<std::uint8_t> b(len, 0xaa);
-    auto d = dst.octets(), s = src.octets();
-    std::copy(d.begin(), d.end(), b.begin());
-    std::copy(s.begin(), s.end(), b.begin() + 6);
-    std::size_t off = 12;
-    if (tci) {
-      b[12] = 0x81;
-      b[13] = 0x00;
-      b[14] = static_cast<std::uint8_t>(*tci >> 8);
-      b[15] = static_cast<std::uint8_t>(*tci & 0xff);
-      off = 16;
-    }
-    b[off] = static_cast<std::uint8_t>(type >> 8);
-    b[off + 1] = static_cast<std::uint8_t>(type & 0xff);
-    return b;
-  }
-
-  dev::send_result send(std::uint32_t h, const std::vector<std::uint8_t>& b) {
-    auto f = pool.allocate_copy(std::as_bytes(std::span(b)), sim.now());
-    REQUIRE(f);
-    return links.send(host_link[h], link_side::a, std::move(f));
-  }
-  /// A broadcast ARP-typed frame from host h.
-  void bcast(std::uint32_t h, std::uint16_t type = 0x0806) {
-    send(h, bytes(wire::mac_address::broadcast(), host_mac(h), type));
-  }
-  void ucast(std::uint32_t from, std::uint32_t to) {
-    send(from, bytes(host_mac(to), host_mac(from), 0x0800));
-  }
-
-  std::vector<std::uint32_t> receivers() const {
-    std::vector<std::uint32_t> r;
-    for (const auto& x : got) r.push_back(x.host);
-    std::sort(r.begin(), r.end());
-    return r;
-  }
+/// The shared test world (switch_world.hpp) with RNG seed 7; run_and_take() runs the
+/// simulator until it has nothing left to do.
+struct world : test::switch_world {
+  world() : switch_world(7) {}
   std::vector<std::uint32_t> run_and_take() {
     sim.run();
-    auto r = receivers();
-    got.clear();
-    return r;
+    return take();
   }
 };
 
@@ -643,15 +541,7 @@ struct loop {
   std::uint32_t ha = 0, hb = 0;
 
   explicit loop(net::stp_mode mode) {
-    net::switch_config ca;
-    ca.name = "A";
-    ca.stp = mode;
-    ca.stp_bridge.address = ca.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000aULL);
-    ca.stp_bridge.priority = ca.rstp_bridge.priority = 4096;
-    net::switch_config cb = ca;
-    cb.name = "B";
-    cb.stp_bridge.address = cb.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000bULL);
-    cb.stp_bridge.priority = cb.rstp_bridge.priority = 32768;
+    const auto [ca, cb] = test::bridge_pair(mode);
     a = w.add_switch(3, ca);
     b = w.add_switch(3, cb);
     net::port_config edge;
@@ -763,15 +653,7 @@ TEST_CASE("switch: a physical port's default path cost comes from its link's spe
   // 802.1D-1998 Table 8-5 (STP's default method): 100 Mb/s 19, 1 Gb/s 4, 10 Gb/s 2;
   // 802.1D-2004 Table 17-3 (RSTP): 20,000,000,000,000 / speed.
   auto build = [](net::stp_mode mode, world& w, net::switch_id& a, net::switch_id& b) {
-    net::switch_config ca;
-    ca.name = "A";
-    ca.stp = mode;
-    ca.stp_bridge.address = ca.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000aULL);
-    ca.stp_bridge.priority = ca.rstp_bridge.priority = 4096;
-    net::switch_config cb = ca;
-    cb.name = "B";
-    cb.stp_bridge.address = cb.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000bULL);
-    cb.stp_bridge.priority = cb.rstp_bridge.priority = 32768;
+    const auto [ca, cb] = test::bridge_pair(mode);
     a = w.add_switch(4, ca);
     b = w.add_switch(4, cb);
     // Port 0: 100 Mb/s, port 1: 1 Gb/s, port 2: 10 Gb/s; port 3 not attached.

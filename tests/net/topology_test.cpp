@@ -13,6 +13,7 @@
 #include "vnetsim/kernel/rng.hpp"
 #include "vnetsim/kernel/simulator.hpp"
 #include "vnetsim/net/switch.hpp"
+#include "switch_world.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::literals;
@@ -298,33 +299,15 @@ TEST_CASE("topology: spanning tree verdicts") {
 namespace {
 
 /// Two switches A and B joined by two parallel links (ports 0 and 1), a host on port 2 of
-/// each (an edge port), as in switch_test's `loop`; switch A is the root.
-struct live_loop {
-  kernel::simulator sim;
-  kernel::rng_streams streams{7};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  net::switch_set sws{sim, links, pool};
-  kernel::event_kind host_kind = 0;
+/// each (an edge port), as in switch_test's `loop`; switch A is the root. The hosts
+/// (switch_world.hpp, RNG seed 7) count what they receive and keep nothing.
+struct live_loop : test::switch_world {
   net::switch_id a = 0, b = 0;
 
-  explicit live_loop(net::stp_mode mode) {
-    host_kind = sim.register_kind(
-        "test/host",
-        [](void* ctx, kernel::simulator&, const kernel::event& ev) {
-          (void)static_cast<live_loop*>(ctx)->links.take_arrival(ev.target);
-        },
-        this);
-    net::switch_config ca;
-    ca.name = "A";
-    ca.ports = 3;
-    ca.stp = mode;
-    ca.stp_bridge.address = ca.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000aULL);
-    ca.stp_bridge.priority = ca.rstp_bridge.priority = 4096;
-    net::switch_config cb = ca;
-    cb.name = "B";
-    cb.stp_bridge.address = cb.rstp_bridge.address = wire::mac_address::from_u64(0x0200'0000'000bULL);
-    cb.stp_bridge.priority = cb.rstp_bridge.priority = 32768;
+  explicit live_loop(net::stp_mode mode) : switch_world(7) {
+    record = false;
+    auto [ca, cb] = test::bridge_pair(mode);
+    ca.ports = cb.ports = 3;
     a = sws.add(ca);
     b = sws.add(cb);
     net::port_config edge;

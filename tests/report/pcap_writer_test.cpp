@@ -25,10 +25,11 @@
 #include "vnetsim/wire/tcp.hpp"
 #include "vnetsim/wire/udp.hpp"
 #include "vnetsim/wire/vlan.hpp"
-
+#include "tshark.hpp"
 
 using namespace vnetsim;
 using namespace vnetsim::report;
+using vnetsim::test::split;
 
 namespace {
 
@@ -612,17 +613,6 @@ std::string epoch_text(sim_time t) {
   return fmt::format("{}.{:09}", t.ns() / 1'000'000'000, t.ns() % 1'000'000'000);
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const auto pos = s.find(sep, start);
-    out.push_back(s.substr(start, pos - start));
-    if (pos == std::string::npos) return out;
-    start = pos + 1;
-  }
-}
-
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -634,7 +624,7 @@ struct tshark_row {
   std::string ip_status, udp_status, tcp_status, icmp_status, malformed;
 };
 
-constexpr const char* tshark_fields[] = {
+constexpr std::array tshark_fields = {
     "frame.number",        "frame.protocols",     "_ws.expert.message",
     "_ws.expert.severity", "frame.time_epoch",    "ip.checksum.status",
     "udp.checksum.status", "tcp.checksum.status", "icmp.checksum.status",
@@ -643,27 +633,10 @@ constexpr const char* tshark_fields[] = {
 
 /// Runs tshark over `file` with checksum validation on; one row per frame.
 std::vector<tshark_row> run_tshark(const std::filesystem::path& file) {
-  const auto err = std::filesystem::path(file).replace_extension(".tshark.err");
-  std::string cmd = fmt::format(
-      "'{}' -n -r '{}' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE "
-      "-o tcp.check_checksum:TRUE -T fields -E separator=/t -E aggregator='|' -E occurrence=a",
-      VNETSIM_TSHARK, file.string());
-  for (const char* f : tshark_fields) cmd += fmt::format(" -e {}", f);
-  cmd += fmt::format(" 2>'{}'", err.string());
-  INFO("command: " << cmd);
-
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), p)) > 0) out.append(chunk.data(), n);
-  const int status = ::pclose(p);
-  REQUIRE_MESSAGE(status == 0, "tshark failed; see " << err.string());
-
   std::vector<tshark_row> rows;
-  for (const auto& line : split(out, '\n')) {
-    if (line.empty()) continue;
+  for (const auto& line : test::tshark_lines(
+           file, "-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE",
+           "-E aggregator='|' -E occurrence=a", tshark_fields)) {
     const auto f = split(line, '\t');
     REQUIRE_MESSAGE(f.size() == std::size(tshark_fields), "unexpected line: " << line);
     rows.push_back({f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]});

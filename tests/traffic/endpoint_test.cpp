@@ -448,11 +448,7 @@ TEST_CASE("ICMP echo: answered with the same identifier, sequence and data; ping
   hub_world w;
   const auto a = w.add(ep_config(0));
   const auto b = w.add(ep_config(1));
-  traffic::ping_config pc;
-  pc.name = "p";
-  pc.src = a;
-  pc.dst = ep_ip(1);
-  pc.count = 3;
+  auto pc = ping_cfg(a, 1, 3);
   const auto p = w.eps.add_ping(pc);
   w.sim.run();
   const auto r = w.eps.ping_results(p);

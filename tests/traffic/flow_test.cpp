@@ -14,6 +14,7 @@
 #include "vnetsim/wire/arp.hpp"
 #include "vnetsim/wire/ethernet.hpp"
 #include "vnetsim/wire/udp.hpp"
+#include "../report/tshark.hpp"
 #include "worlds.hpp"
 
 using namespace vnetsim;
@@ -41,14 +42,7 @@ TEST_CASE("UDP flow: duplicates, reordering, loss, longest gap and latency perce
   const auto b = w.add(ep_config(1));
   teach(w, a, 1);
   w.sent.clear();  // a's ARP reply
-  traffic::udp_flow_config fc;
-  fc.name = "f";
-  fc.src = a;
-  fc.dst = ep_ip(1);
-  fc.src_port = 40000;
-  fc.dst_port = 5001;
-  fc.rate_pps = 1000;
-  fc.stop = 10_ms;
+  const auto fc = flow_cfg("f", a, 1, 1000, 10_ms);
   const auto f = w.eps.add_udp_flow(fc);
   w.sim.run();
   REQUIRE(w.sent.size() == 10);
@@ -106,39 +100,16 @@ TEST_CASE("UDP flow: duplicates, reordering, loss, longest gap and latency perce
 
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const auto pos = s.find(sep, start);
-    out.push_back(s.substr(start, pos - start));
-    if (pos == std::string::npos) return out;
-    start = pos + 1;
-  }
-}
-
 struct row {
   std::string protocols, messages, ip_status, udp_status, icmp_status, malformed;
 };
 
 std::vector<row> run_tshark(const std::filesystem::path& file) {
-  const auto err = std::filesystem::path(file).replace_extension(".tshark.err");
-  const std::string cmd = fmt::format(
-      "'{}' -n -r '{}' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -T fields -E separator=/t "
-      "-E aggregator='|' -E occurrence=a -e frame.protocols -e _ws.expert.message -e ip.checksum.status "
-      "-e udp.checksum.status -e icmp.checksum.status -e _ws.malformed 2>'{}'",
-      VNETSIM_TSHARK, file.string(), err.string());
-  INFO("command: " << cmd);
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), p)) > 0) out.append(chunk.data(), n);
-  REQUIRE_MESSAGE(::pclose(p) == 0, "tshark failed; see " << err.string());
+  constexpr std::array fields = {"frame.protocols",     "_ws.expert.message",   "ip.checksum.status",
+                                 "udp.checksum.status", "icmp.checksum.status", "_ws.malformed"};
   std::vector<row> rows;
-  for (const auto& line : split(out, '\n')) {
-    if (line.empty()) continue;
+  for (const auto& line : tshark_lines(file, "-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE",
+                                       "-E aggregator='|' -E occurrence=a", fields)) {
     const auto f = split(line, '\t');
     REQUIRE(f.size() == 6);
     rows.push_back({f[0], f[1], f[2], f[3], f[4], f[5]});
@@ -158,22 +129,11 @@ TEST_CASE("a capture of endpoint traffic decodes in tshark: no malformed packets
     ca.arp.gratuitous_at_start = true;
     const auto a = w.add(ca);
     w.add(ep_config(1));
-    traffic::udp_flow_config fc;
-    fc.name = "f";
-    fc.src = a;
-    fc.dst = ep_ip(1);
-    fc.src_port = 40000;
-    fc.dst_port = 5001;
+    auto fc = flow_cfg("f", a, 1, 1000, 6_ms);
     fc.payload_len = 1000;
-    fc.rate_pps = 1000;
     fc.start = 1_ms;
-    fc.stop = 6_ms;
     const auto f = w.eps.add_udp_flow(fc);
-    traffic::ping_config pc;
-    pc.name = "p";
-    pc.src = a;
-    pc.dst = ep_ip(1);
-    pc.count = 2;
+    auto pc = ping_cfg(a, 1, 2);
     pc.interval = 10_ms;
     w.eps.add_ping(pc);
     w.sim.run();

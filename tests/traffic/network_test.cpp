@@ -23,17 +23,11 @@ sim_time one_way(std::size_t len) {
   return ser + 500_ns + net::default_forwarding_latency + ser + 500_ns;
 }
 
+/// A flow "flow" of 64-byte payloads (worlds.hpp's flow_cfg).
 traffic::udp_flow_config flow_cfg(traffic::endpoint_id src, std::uint32_t dst, std::uint64_t pps,
                                   sim_time stop) {
-  traffic::udp_flow_config f;
-  f.name = "flow";
-  f.src = src;
-  f.dst = ep_ip(dst);
-  f.src_port = 40000;
-  f.dst_port = 5001;
+  auto f = test::flow_cfg("flow", src, dst, pps, stop);
   f.payload_len = 64;
-  f.rate_pps = pps;
-  f.stop = stop;
   return f;
 }
 
@@ -43,11 +37,7 @@ TEST_CASE("ping across NIC, link, switch, link, NIC: RTTs exact to the link and 
   net_world w;
   const auto a = w.add(ep_config(0));
   w.add(ep_config(1));
-  traffic::ping_config pc;
-  pc.name = "p";
-  pc.src = a;
-  pc.dst = ep_ip(1);
-  pc.count = 4;
+  auto pc = ping_cfg(a, 1, 4);
   pc.interval = 100_ms;
   const auto p = w.eps.add_ping(pc);
   w.sim.run();
@@ -72,11 +62,7 @@ TEST_CASE("ping: probes time out while a link is down, and answer again after") 
   net_world w;
   const auto a = w.add(ep_config(0));
   const auto b = w.add(ep_config(1));
-  traffic::ping_config pc;
-  pc.name = "p";
-  pc.src = a;
-  pc.dst = ep_ip(1);
-  pc.count = 10;
+  auto pc = ping_cfg(a, 1, 10);
   pc.interval = 1_s;
   pc.timeout = 500_ms;
   const auto p = w.eps.add_ping(pc);
@@ -225,11 +211,7 @@ TEST_CASE("UDP flow and ping series in steady state allocate nothing per frame")
   const auto a = w.add(ep_config(0));
   const auto b = w.add(ep_config(1));
   w.eps.add_udp_flow(flow_cfg(a, 1, 100'000, 1_s));
-  traffic::ping_config pc;
-  pc.name = "p";
-  pc.src = b;
-  pc.dst = ep_ip(0);
-  pc.count = 1000;
+  auto pc = ping_cfg(b, 0, 1000);
   pc.interval = 1_ms;
   pc.timeout = 5_ms;  // a steady number of pending timeouts (the event queue does not grow)
   const auto p = w.eps.add_ping(pc);
@@ -300,11 +282,7 @@ TEST_CASE("determinism: the same seed gives the same results, line for line") {
     auto fc = flow_cfg(a, 1, 20'000, 300_ms);
     fc.process = traffic::arrival_process::poisson;
     const auto f = w.eps.add_udp_flow(fc);
-    traffic::ping_config pc;
-    pc.name = "p";
-    pc.src = b;
-    pc.dst = ep_ip(0);
-    pc.count = 30;
+    auto pc = ping_cfg(b, 0, 30);
     pc.interval = 10_ms;
     pc.timeout = 5_ms;
     const auto p = w.eps.add_ping(pc);

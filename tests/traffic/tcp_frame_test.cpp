@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "../report/tshark.hpp"
 #include "tcp_harness.hpp"
 #include "vnetsim/report/pcap_writer.hpp"
 #include "vnetsim/wire/ethernet.hpp"
@@ -142,37 +143,12 @@ struct tshark_counts {
 
 /// Runs tshark with TCP analysis and checksum validation; counts per field.
 tshark_counts run_tshark(const std::filesystem::path& file) {
-  const auto err = std::filesystem::path(file).replace_extension(".tshark.err");
-  const std::string cmd = fmt::format(
-      "'{}' -n -r '{}' -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
-      "-o tcp.analyze_sequence_numbers:TRUE -T fields -E separator=/t -E occurrence=a "
-      "-e frame.number -e _ws.malformed -e ip.checksum.status -e tcp.checksum.status "
-      "-e tcp.analysis.retransmission -e tcp.analysis.fast_retransmission "
-      "-e tcp.analysis.duplicate_ack -e tcp.analysis.window_full 2>'{}'",
-      VNETSIM_TSHARK, file.string(), err.string());
-  INFO("command: " << cmd);
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), p)) > 0) out.append(chunk.data(), n);
-  REQUIRE(::pclose(p) == 0);
+  constexpr std::array fields = {
+      "frame.number", "_ws.malformed", "ip.checksum.status", "tcp.checksum.status", "tcp.analysis.retransmission",
+      "tcp.analysis.fast_retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.window_full"};
   tshark_counts c;
-  std::size_t start = 0;
-  while (start < out.size()) {
-    const auto end = out.find('\n', start);
-    const std::string line = out.substr(start, end - start);
-    start = end == std::string::npos ? out.size() : end + 1;
-    if (line.empty()) continue;
-    std::vector<std::string> f;
-    std::size_t s = 0;
-    for (;;) {
-      const auto t = line.find('\t', s);
-      f.push_back(line.substr(s, t - s));
-      if (t == std::string::npos) break;
-      s = t + 1;
-    }
+  for (const auto& line : test::tshark_lines(file, test::tcp_analysis_prefs, "-E occurrence=a", fields)) {
+    const auto f = test::split(line, '\t');
     REQUIRE(f.size() == 8);
     ++c.frames;
     // Malformed, or an IP/TCP checksum status other than 2 ("good").

@@ -13,6 +13,7 @@
 
 #include "../kernel/alloc_counter.hpp"
 #include "vnetsim/report/pcap_writer.hpp"
+#include "../report/tshark.hpp"
 #include "host_world.hpp"
 #include "vnetsim/traffic/tcp_set.hpp"
 
@@ -54,38 +55,13 @@ struct tshark_analysis {
 };
 
 tshark_analysis run_tshark(const std::filesystem::path& file) {
-  const auto err = std::filesystem::path(file).replace_extension(".tshark.err");
-  const std::string cmd = fmt::format(
-      "'{}' -n -r '{}' -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
-      "-o tcp.analyze_sequence_numbers:TRUE -T fields -E separator=/t -e frame.number "
-      "-e _ws.malformed -e ip.checksum.status -e tcp.checksum.status -e tcp.analysis.retransmission "
-      "-e tcp.analysis.fast_retransmission -e tcp.analysis.duplicate_ack -e tcp.analysis.window_full "
-      "-e frame.protocols -e tcp.analysis.out_of_order -e tcp.analysis.spurious_retransmission "
-      "2>'{}'",
-      VNETSIM_TSHARK, file.string(), err.string());
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), p)) > 0) out.append(chunk.data(), n);
-  REQUIRE(::pclose(p) == 0);
+  constexpr std::array fields = {
+      "frame.number", "_ws.malformed", "ip.checksum.status", "tcp.checksum.status", "tcp.analysis.retransmission",
+      "tcp.analysis.fast_retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.window_full",
+      "frame.protocols", "tcp.analysis.out_of_order", "tcp.analysis.spurious_retransmission"};
   tshark_analysis a;
-  std::size_t start = 0;
-  while (start < out.size()) {
-    auto end = out.find('\n', start);
-    if (end == std::string::npos) end = out.size();
-    const std::string line = out.substr(start, end - start);
-    start = end + 1;
-    if (line.empty()) continue;
-    std::array<std::string, 11> f;
-    std::size_t s0 = 0;
-    for (std::size_t k = 0; k < f.size(); ++k) {
-      const auto t = line.find('\t', s0);
-      f[k] = line.substr(s0, t - s0);
-      if (t == std::string::npos) break;
-      s0 = t + 1;
-    }
+  for (const auto& line : test::tshark_lines(file, test::tcp_analysis_prefs, "", fields)) {
+    const auto f = test::split(line, '\t', fields.size());
     ++a.frames;
     const bool is_tcp = f[8].find(":tcp") != std::string::npos;
     if (!f[1].empty() || (is_tcp && (f[2] != "1" || f[3] != "1"))) ++a.bad;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "../report/tshark.hpp"
 #include "tcp_nic_world.hpp"
 #include "vnetsim/report/pcap_writer.hpp"
 
@@ -111,36 +112,12 @@ TEST_CASE("tcp over NICs: a 3 s black hole mid-transfer, checked by tshark") {
           s.tcpRetransSegs, ", final rto ", s.rto);
 
   // tshark over what crossed the wire: nothing malformed, every checksum good.
-  const auto err = std::filesystem::path(file).replace_extension(".tshark.err");
-  const std::string cmd = fmt::format(
-      "'{}' -n -r '{}' -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -T fields "
-      "-E separator=/t -e frame.number -e _ws.malformed -e ip.checksum.status "
-      "-e tcp.checksum.status -e tcp.analysis.retransmission 2>'{}'",
-      VNETSIM_TSHARK, file.string(), err.string());
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), p)) > 0) out.append(chunk.data(), n);
-  REQUIRE(::pclose(p) == 0);
+  constexpr std::array fields = {"frame.number", "_ws.malformed", "ip.checksum.status", "tcp.checksum.status",
+                                 "tcp.analysis.retransmission"};
   std::size_t rows = 0, bad = 0, retrans = 0;
-  std::size_t start = 0;
-  while (start < out.size()) {
-    auto end = out.find('\n', start);
-    if (end == std::string::npos) end = out.size();
-    const std::string line = out.substr(start, end - start);
-    start = end + 1;
-    if (line.empty()) continue;
+  for (const auto& line : test::tshark_lines(file, test::tcp_checksum_prefs, "", fields)) {
     ++rows;
-    std::array<std::string, 5> f;
-    std::size_t k = 0, s0 = 0;
-    for (; k < 5; ++k) {
-      const auto t = line.find('\t', s0);
-      f[k] = line.substr(s0, t - s0);
-      if (t == std::string::npos) break;
-      s0 = t + 1;
-    }
+    const auto f = test::split(line, '\t', fields.size());
     if (!f[1].empty() || f[2] != "1" || f[3] != "1") ++bad;
     if (!f[4].empty()) ++retrans;
   }

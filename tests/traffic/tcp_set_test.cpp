@@ -15,6 +15,7 @@
 
 #include "vnetsim/report/pcap_writer.hpp"
 #include "../kernel/alloc_counter.hpp"
+#include "../report/tshark.hpp"
 #include "tcp_harness.hpp"
 #include "worlds.hpp"
 
@@ -72,40 +73,25 @@ struct wire_world {
   }
 };
 
+/// Endpoints 0 .. n-1 (ep_config) on 1 Gb/s NICs, linked at 1 Gb/s to switch ports 0 .. n-1.
+void add_gig_endpoints(test::net_world& w, std::uint32_t n) {
+  dev::link_config lc;
+  lc.bandwidth_bps = 1'000'000'000;
+  dev::nic_config nc;
+  nc.speed_bps = 1'000'000'000;
+  for (std::uint32_t i = 0; i < n; ++i) w.add(ep_config(i), lc, nc);
+}
+
 struct tshark_counts {
   std::size_t frames = 0, tcp_frames = 0, bad = 0, retransmissions = 0;
 };
 
 tshark_counts run_tshark(const std::filesystem::path& file) {
-  const auto err = std::filesystem::path(file).replace_extension(".tshark.err");
-  const std::string cmd = fmt::format(
-      "'{}' -n -r '{}' -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -T fields "
-      "-E separator=/t -e frame.number -e _ws.malformed -e ip.checksum.status "
-      "-e tcp.checksum.status -e tcp.analysis.retransmission -e frame.protocols 2>'{}'",
-      VNETSIM_TSHARK, file.string(), err.string());
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), p)) > 0) out.append(chunk.data(), n);
-  REQUIRE(::pclose(p) == 0);
+  constexpr std::array fields = {"frame.number",        "_ws.malformed",       "ip.checksum.status",
+                                 "tcp.checksum.status", "tcp.analysis.retransmission", "frame.protocols"};
   tshark_counts c;
-  std::size_t start = 0;
-  while (start < out.size()) {
-    auto end = out.find('\n', start);
-    if (end == std::string::npos) end = out.size();
-    const std::string line = out.substr(start, end - start);
-    start = end + 1;
-    if (line.empty()) continue;
-    std::array<std::string, 6> f;
-    std::size_t s0 = 0;
-    for (std::size_t k = 0; k < f.size(); ++k) {
-      const auto t = line.find('\t', s0);
-      f[k] = line.substr(s0, t - s0);
-      if (t == std::string::npos) break;
-      s0 = t + 1;
-    }
+  for (const auto& line : test::tshark_lines(file, test::tcp_checksum_prefs, "", fields)) {
+    const auto f = test::split(line, '\t', fields.size());
     ++c.frames;
     const bool is_tcp = f[5].find(":tcp") != std::string::npos;
     if (!f[1].empty() || (is_tcp && (f[2] != "1" || f[3] != "1"))) ++c.bad;
@@ -158,11 +144,7 @@ TEST_CASE("tcp set: bulk transfer through a 3 s outage, pcap checked by tshark")
 
 TEST_CASE("tcp set: TSO on NICs through a switch, a cable pull, and request/response") {
   test::net_world w(4);
-  dev::link_config lc;
-  lc.bandwidth_bps = 1'000'000'000;
-  dev::nic_config nc;
-  nc.speed_bps = 1'000'000'000;
-  for (std::uint32_t i = 0; i < 3; ++i) w.add(ep_config(i), lc, nc);
+  add_gig_endpoints(w, 3);
   tcp::tcp_set tcps(w.sim, w.eps, w.streams);
   tcp::bulk_session_config b;
   b.name = "bulk";
@@ -245,11 +227,7 @@ TEST_CASE("tcp set: set-up errors name the session and the rule") {
 TEST_CASE("tcp set: steady state allocates nothing; runs repeat exactly") {
   const auto run = [](bool count_allocations) {
     test::net_world w(4);
-    dev::link_config lc;
-    lc.bandwidth_bps = 1'000'000'000;
-    dev::nic_config nc;
-    nc.speed_bps = 1'000'000'000;
-    for (std::uint32_t i = 0; i < 2; ++i) w.add(ep_config(i), lc, nc);
+    add_gig_endpoints(w, 2);
     tcp::tcp_set tcps(w.sim, w.eps, w.streams);
     tcp::bulk_session_config b;
     b.name = "bulk";

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -36,6 +37,32 @@ inline traffic::endpoint_config ep_config(std::uint32_t i) {
   c.mac = ep_mac(i);
   c.ip = ep_ip(i);
   c.prefix_len = 24;
+  return c;
+}
+
+/// A constant-rate UDP flow `name` from endpoint `src`, port 40000, to ep_ip(dst) port 5001:
+/// `pps` packets per second until `stop`, udp_flow_config's defaults otherwise.
+inline traffic::udp_flow_config flow_cfg(std::string name, traffic::endpoint_id src, std::uint32_t dst,
+                                         std::uint64_t pps, sim_time stop) {
+  traffic::udp_flow_config f;
+  f.name = std::move(name);
+  f.src = src;
+  f.dst = ep_ip(dst);
+  f.src_port = 40000;
+  f.dst_port = 5001;
+  f.rate_pps = pps;
+  f.stop = stop;
+  return f;
+}
+
+/// A ping "p" from endpoint `src` to ep_ip(dst): `count` probes, ping_config's defaults
+/// otherwise.
+inline traffic::ping_config ping_cfg(traffic::endpoint_id src, std::uint32_t dst, std::uint32_t count) {
+  traffic::ping_config c;
+  c.name = "p";
+  c.src = src;
+  c.dst = ep_ip(dst);
+  c.count = count;
   return c;
 }
 

@@ -10,6 +10,7 @@
 
 #include "vnetsim/wire/ethernet.hpp"
 #include "vnetsim/wire/llc.hpp"
+#include "captures.hpp"
 #include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
@@ -20,38 +21,6 @@ namespace {
 
 constexpr std::int64_t s_ns = 1'000'000'000;
 
-// Cisco Configuration BPDU from switch 00:1c:0e:87:85:00 (port MAC ..:85:04), as in
-// PcapPlusPlus Tests/Packet++Test/PacketExamples/StpConf.dat; padded to 60 bytes.
-// tshark: Root Identifier 32768 / 100 / 00:1c:0e:87:78:00, Root Path Cost 4,
-// Bridge Identifier 32768 / 100 / 00:1c:0e:87:85:00, Port identifier 0x8004,
-// Message Age 1, Max Age 20, Hello Time 2, Forward Delay 15.
-constexpr auto config_frame = make_bytes(
-    0x01, 0x80, 0xc2, 0x00, 0x00, 0x00, 0x00, 0x1c, 0x0e, 0x87, 0x85, 0x04, 0x00, 0x26,
-    0x42, 0x42, 0x03,
-    0x00, 0x00,                                      // protocol id
-    0x00,                                            // version 0 (STP)
-    0x00,                                            // type: Configuration
-    0x00,                                            // flags
-    0x80, 0x64, 0x00, 0x1c, 0x0e, 0x87, 0x78, 0x00,  // root id
-    0x00, 0x00, 0x00, 0x04,                          // root path cost
-    0x80, 0x64, 0x00, 0x1c, 0x0e, 0x87, 0x85, 0x00,  // bridge id
-    0x80, 0x04,                                      // port id
-    0x01, 0x00,                                      // message age 1 s
-    0x14, 0x00,                                      // max age 20 s
-    0x02, 0x00,                                      // hello 2 s
-    0x0f, 0x00,                                      // forward delay 15 s
-    0, 0, 0, 0, 0, 0, 0, 0);
-
-// RST BPDU as in PcapPlusPlus PacketExamples/StpRapid.dat (flags 0x3d, root 24576/1/
-// 00:0d:65:ad:f6:00, cost 10, bridge 32768/1/00:0b:fd:86:0f:00, port 0x8001, ages 1/20/2/15).
-// tshark: "BPDU flags: 0x3d, Forwarding, Learning, Port Role: Designated, Topology Change".
-constexpr auto rst_bpdu = make_bytes(
-    0x00, 0x00, 0x02, 0x02, 0x3d,
-    0x60, 0x01, 0x00, 0x0d, 0x65, 0xad, 0xf6, 0x00,
-    0x00, 0x00, 0x00, 0x0a,
-    0x80, 0x01, 0x00, 0x0b, 0xfd, 0x86, 0x0f, 0x00,
-    0x80, 0x01, 0x01, 0x00, 0x14, 0x00, 0x02, 0x00, 0x0f, 0x00,
-    0x00);  // version 1 length
 static_assert(rst_bpdu.size() == bpdu_rst_len);
 
 // Topology Change Notification: tshark "BPDU Type: Topology Change Notification (0x80)".

@@ -7,32 +7,14 @@
 #include <array>
 #include <optional>
 #include <vector>
+#include "captures.hpp"
 #include "wire_test_support.hpp"
 
 using namespace vnetsim::wire;
 using namespace vnetsim::wire::test;
 
-namespace {
-
-
-// Cisco 802.1D Configuration BPDU (PcapPlusPlus Tests/Packet++Test/PacketExamples/StpConf.dat,
-// whose test documents the tshark decoding), padded to 60 bytes as on the wire.
-// tshark: "IEEE 802.3 Ethernet, Length: 38", "DSAP: Spanning Tree BPDU (0x42)",
-// "Control field: U, func=UI (0x03)".
-constexpr auto stp_frame = make_bytes(
-    0x01, 0x80, 0xc2, 0x00, 0x00, 0x00, 0x00, 0x1c, 0x0e, 0x87, 0x85, 0x04,  // dst, src
-    0x00, 0x26,                                                              // length 38
-    0x42, 0x42, 0x03,                                                        // LLC
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x64, 0x00, 0x1c, 0x0e, 0x87, 0x78, 0x00,
-    0x00, 0x00, 0x00, 0x04, 0x80, 0x64, 0x00, 0x1c, 0x0e, 0x87, 0x85, 0x00,
-    0x80, 0x04, 0x01, 0x00, 0x14, 0x00, 0x02, 0x00, 0x0f, 0x00,
-    0, 0, 0, 0, 0, 0, 0, 0);  // padding
-static_assert(stp_frame.size() == 60);
-
-}  // namespace
-
 TEST_CASE("llc: the LLC header of a captured STP frame") {
-  const const_bytes frame{stp_frame};
+  const const_bytes frame{config_frame};
   const auto data = length_framed_data(get_u16(frame, 12), frame.subspan(14));
   REQUIRE(data.has_value());
   CHECK(data->size() == 38);

@@ -14,21 +14,6 @@ using namespace vnetsim::wire::test;
 
 namespace {
 
-
-/// Reference TCP checksum: the RFC 9293 3.1 pseudo-header laid out as bytes, then the segment.
-std::uint16_t naive_tcp_checksum(ipv4_address src, ipv4_address dst, const_bytes segment) {
-  std::vector<std::byte> all(12);
-  src.write(all, 0);
-  dst.write(all, 4);
-  all[9] = std::byte{6};
-  put_u16(all, 10, static_cast<std::uint16_t>(segment.size()));
-  all.insert(all.end(), segment.begin(), segment.end());
-  return naive_checksum(all);
-}
-
-const ipv4_address client(10, 0, 0, 1);
-const ipv4_address server(10, 0, 0, 2);
-
 // Linux SYN 10.0.0.1:45678 -> 10.0.0.2:80, seq 0x3e8f1a2b, window 64240, data offset 10;
 // options MSS 1460, SACK-permitted, timestamps (TSval 0xa3c1e2f1, TSecr 0), NOP, window
 // scale 7; TCP checksum 0xa6e0. Checked with tshark.
@@ -97,7 +82,7 @@ parse_error option_error(std::initializer_list<int> opts) {
 
 TEST_CASE("tcp: Linux SYN parses field by field") {
   const auto seg = segment_of(syn_packet);
-  CHECK(naive_tcp_checksum(client, server, seg) == 0);
+  CHECK(naive_pseudo_checksum(client, server, ip_protocol::tcp, seg) == 0);
   const auto v = tcp_packet_const::checked(seg);
   REQUIRE(v);
   CHECK(v->src_port() == 45678);
@@ -150,7 +135,7 @@ TEST_CASE("tcp: SYN, SYN-ACK, SACK and data segments round-trip byte for byte") 
     REQUIRE(ip);
     REQUIRE(ip->protocol == ip_protocol::tcp);
     const const_bytes seg = ipv4_packet_const{s.packet}.payload();
-    CHECK(naive_tcp_checksum(ip->src, ip->dst, seg) == 0);
+    CHECK(naive_pseudo_checksum(ip->src, ip->dst, ip_protocol::tcp, seg) == 0);
     const auto tcp = tcp_repr::parse(seg, ip->src, ip->dst);
     REQUIRE(tcp);
     CHECK(tcp->buffer_len() == seg.size());
@@ -240,7 +225,7 @@ TEST_CASE("tcp: every option combination emits a 4-byte multiple and parses back
       CHECK(r.options_len() <= tcp_max_options_len);
       CHECK(r.emitted_sack_count() <= blocks);
       const auto out = emit_alone(r, client, server);
-      CHECK(naive_tcp_checksum(client, server, out) == 0);
+      CHECK(naive_pseudo_checksum(client, server, ip_protocol::tcp, out) == 0);
       const auto back = tcp_repr::parse(const_bytes{out}, client, server);
       REQUIRE(back);
       tcp_repr expect = r;
@@ -418,7 +403,7 @@ TEST_CASE("tcp: emit in place over the parsed segment and with checksum_mode::sk
   next.seq += 34;
   next.timestamps->tsval += 1;
   next.emit(tcp_packet{seg}, client, server);
-  CHECK(naive_tcp_checksum(client, server, seg) == 0);
+  CHECK(naive_pseudo_checksum(client, server, ip_protocol::tcp, seg) == 0);
   CHECK(seg[32] == std::byte{'G'});
 
   // Dropping the timestamps shortens the header; the payload moves down over the options.

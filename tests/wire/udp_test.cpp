@@ -14,22 +14,6 @@ using namespace vnetsim::wire::test;
 
 namespace {
 
-
-/// Reference UDP checksum: the RFC 768 pseudo-header laid out as bytes, then the datagram.
-std::uint16_t naive_udp_checksum(ipv4_address src, ipv4_address dst, const_bytes datagram) {
-  std::vector<std::byte> all(12);
-  src.write(all, 0);
-  dst.write(all, 4);
-  all[8] = std::byte{0};
-  all[9] = std::byte{17};
-  put_u16(all, 10, static_cast<std::uint16_t>(datagram.size()));
-  all.insert(all.end(), datagram.begin(), datagram.end());
-  return naive_checksum(all);
-}
-
-const ipv4_address client(10, 0, 0, 1);
-const ipv4_address server(10, 0, 0, 2);
-
 // A DNS query for example.com A from 10.0.0.1:53000 to 10.0.0.2:53, IPv4 header included
 // (checksum 0xcc57); UDP length 37, checksum 0xa128. Checked with tshark.
 constexpr auto dns_query_packet = make_bytes(
@@ -57,7 +41,7 @@ TEST_CASE("udp: DNS query parses field by field") {
   CHECK(v->payload().size() == 29);
   CHECK(v->verify_checksum(client, server));
   CHECK_FALSE(v->verify_checksum(client, ipv4_address(10, 0, 0, 3)));
-  CHECK(naive_udp_checksum(client, server, d) == 0);
+  CHECK(naive_pseudo_checksum(client, server, ip_protocol::udp, d) == 0);
 
   const auto r = udp_repr::parse(const_bytes{d}, client, server);
   REQUIRE(r);
@@ -98,7 +82,7 @@ TEST_CASE("udp: emit agrees with the naive reference on many payloads") {
     std::array<std::byte, 208> zeroed = out;
     put_u16(zeroed, 6, 0);
     const std::uint16_t expect =
-        naive_udp_checksum(client, server, const_bytes{zeroed}.first(n + 8));
+        naive_pseudo_checksum(client, server, ip_protocol::udp, const_bytes{zeroed}.first(n + 8));
     REQUIRE(ck == (expect == 0 ? 0xffff : expect));
     const auto back = udp_repr::parse(dgram, client, server);
     REQUIRE(back);
@@ -124,11 +108,12 @@ TEST_CASE("udp: a computed checksum of zero is transmitted as 0xffff") {
   std::array<std::byte, 20> out{};
   const udp_repr r{4000, 4001, payload};
   r.emit(udp_packet{out}, client, server, checksum_mode::skip);  // checksum field 0
-  const auto partial = static_cast<std::uint16_t>(~naive_udp_checksum(client, server, out));
+  const auto partial =
+      static_cast<std::uint16_t>(~naive_pseudo_checksum(client, server, ip_protocol::udp, out));
   const auto fix = static_cast<std::uint16_t>(0xffff - partial);
   put_u16(payload, 10, fix);
   r.emit(udp_packet{out}, client, server, checksum_mode::skip);
-  REQUIRE(naive_udp_checksum(client, server, out) == 0);  // the computed checksum is 0
+  REQUIRE(naive_pseudo_checksum(client, server, ip_protocol::udp, out) == 0);  // the computed checksum is 0
 
   r.emit(udp_packet{out}, client, server);
   CHECK(udp_packet_const{out}.checksum() == 0xffff);
@@ -196,7 +181,7 @@ TEST_CASE("udp: length rules") {
     const auto back = udp_repr::parse(const_bytes{out}, client, server);
     REQUIRE(back);
     CHECK(back->payload.empty());
-    CHECK(naive_udp_checksum(client, server, out) == 0);
+    CHECK(naive_pseudo_checksum(client, server, ip_protocol::udp, out) == 0);
   }
 }
 
