@@ -57,6 +57,8 @@ link_id link_set::add(std::string_view name, const link_config& cfg, const endpo
   l.name = std::string(name);
   l.cfg = cfg;
   l.ser = serializer(cfg.bandwidth_bps);
+  l.frame_limit = cfg.queue_frames != 0 ? cfg.queue_frames : ~std::uint64_t{0};
+  l.byte_limit = cfg.queue_bytes != 0 ? cfg.queue_bytes : ~std::uint64_t{0};
   l.end[0] = a;
   l.end[1] = b;
   for (int s = 0; s < 2; ++s) {
@@ -66,6 +68,8 @@ link_id link_set::add(std::string_view name, const link_config& cfg, const endpo
     d.mask = d.ring.size() - 1;
     d.busy_until = sim_->now();
     d.last_arrive = sim_->now();
+    d.ser_bytes = 0;
+    d.ser_time = l.ser(0);
   }
   return static_cast<link_id>(links_.size() - 1);
 }
@@ -88,6 +92,8 @@ void link_set::settle_waiting(direction& d, sim_time now) noexcept {
     d.waiting_bytes -= f.bytes;
     ++d.waiting_from;
   }
+  d.first_waiting_start =
+      d.waiting_from < d.count ? d.ring[(d.head + d.waiting_from) & mask].start : sim_time::max();
 }
 
 void link_set::grow(direction& d) {
@@ -99,57 +105,18 @@ void link_set::grow(direction& d) {
   d.head = 0;
 }
 
-send_result link_set::send(link_id id, link_side from, frame_ref frame, sim_time ready) {
-  link& l = links_[id];
-  direction& d = l.dir[static_cast<int>(from)];
-  const sim_time now = sim_->now();
-  if (ready < now) ready = now;
-  if (!l.carrier) [[unlikely]] {
+send_result link_set::refuse(direction& d, send_result why) noexcept {
+  if (why == send_result::no_carrier) {
     ++d.stats.no_carrier;
-    return send_result::no_carrier;
+  } else {
+    ++d.stats.out_discards;
   }
-  if (d.waiting_from < d.count) settle_waiting(d, now);
-  const std::size_t count = d.count;
-  const auto bytes = static_cast<std::uint32_t>(frame.size());
-  const sim_time busy_until = d.busy_until;
-  // Only frames that must wait count against the queue: an idle line takes one at once.
-  if (busy_until > now || ready > now) {
-    const std::size_t waiting = count - d.waiting_from;
-    if ((l.cfg.queue_frames != 0 && waiting >= l.cfg.queue_frames) ||
-        (l.cfg.queue_bytes != 0 && d.waiting_bytes + bytes > l.cfg.queue_bytes)) [[unlikely]] {
-      ++d.stats.out_discards;
-      return send_result::queue_full;
-    }
-  }
-  if (count == d.ring.size()) [[unlikely]] grow(d);
-  const sim_time start = std::max(busy_until, ready);
-  const sim_time end = start + l.ser(bytes);
-  // A frame never overtakes the one before it, even after a delay decrease.
-  const sim_time arrive = std::max(end + l.cfg.delay, d.last_arrive);
-  d.busy_until = end;
-  d.last_arrive = arrive;
-  in_flight& slot = d.ring[(d.head + count) & d.mask];
-  slot.frame = std::move(frame);  // the slot's old handle is empty (moved out on arrival)
-  slot.start = start;
-  slot.arrive = arrive;
-  slot.bytes = bytes;
-  slot.epoch = l.epoch;
-  d.count = count + 1;
-  // One pending arrival event per direction, for the oldest frame: when the ring was empty
-  // this frame is the oldest; otherwise take_arrival() arms it when its turn comes.
-  if (count == 0) {
-    sim_->schedule_at(arrive, l.end[1 - static_cast<int>(from)].arrive_kind, target_of(id, from));
-  }
-  if (start > now) {
-    d.waiting_bytes += bytes;
-    d.stats.queue_high_water =
-        std::max<std::uint64_t>(d.stats.queue_high_water, count + 1 - d.waiting_from);
-  } else if (d.waiting_from == count) {
-    d.waiting_from = count + 1;  // started at once: it never waited
-  }
-  ++d.stats.out_frames;
-  d.stats.out_octets += bytes;
-  return send_result::queued;
+  return why;
+}
+
+void link_set::arm(link_id id, link_side from, sim_time arrive) {
+  const link& l = links_[id];
+  sim_->schedule_at(arrive, l.end[1 - static_cast<int>(from)].arrive_kind, target_of(id, from));
 }
 
 link_set::arrival link_set::take_arrival(std::uint32_t target) {
@@ -163,7 +130,13 @@ link_set::arrival link_set::take_arrival(std::uint32_t target) {
   const std::uint32_t bytes = f.bytes;
   d.head = (d.head + 1) & d.mask;
   --d.count;
-  if (d.waiting_from > 0) --d.waiting_from;
+  if (d.waiting_from > 0) {
+    --d.waiting_from;
+  } else {
+    // It was still counted as waiting (no send() since it started): it leaves the count.
+    d.waiting_bytes -= bytes;
+    d.first_waiting_start = d.count != 0 ? d.ring[d.head].start : sim_time::max();
+  }
   // Re-arm for the next frame before the receiver runs, so that its event precedes
   // whatever the receiver schedules (as it did when every frame had its event from send).
   if (d.count != 0) sim_->schedule_at(d.ring[d.head].arrive, far.arrive_kind, target);
@@ -224,6 +197,7 @@ void link_set::set_carrier(link_id id, bool up) {
       d.busy_until = now;
       d.waiting_from = d.count;
       d.waiting_bytes = 0;
+      d.first_waiting_start = sim_time::max();
     }
   } else {
     for (direction& d : l.dir) d.busy_until = std::max(d.busy_until, now);

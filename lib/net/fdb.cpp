@@ -11,6 +11,7 @@ fdb::fdb(const fdb_config& cfg) : cfg_(cfg) {
   const std::size_t want = std::max<std::size_t>(2, std::size_t{cfg.capacity} * 2);
   const std::size_t n = std::bit_ceil(want);
   table_.assign(n, slot{});
+  guard_.assign(n, guard{});
   mask_ = n - 1;
   shift_ = static_cast<unsigned>(64 - std::countr_zero(n));
 }
@@ -28,28 +29,50 @@ void fdb::erase_at(std::size_t i) noexcept {
     const bool home_in_range = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
     if (!home_in_range) {
       table_[hole] = table_[j];
+      guard_[hole] = guard_[j];
       hole = j;
     }
   }
   table_[hole] = slot{};
+  guard_[hole] = guard{};
   --size_;
 }
 
-learn_result fdb::learn_slow(std::uint64_t key, slot& s, port_no port, sim_time now) noexcept {
+bool fdb::refresh_probed(std::uint64_t key, port_no port, sim_time now) noexcept {
+  const std::size_t i = probe(key);
+  slot& s = table_[i];
+  if (s.key != key || s.port != port || expired(i, now)) return false;
+  s.last_seen = now;
+  ++stats_.refreshed;
+  return true;
+}
+
+port_no fdb::find_aged(std::size_t i, sim_time now) noexcept {
+  if (!expired(i, now)) return table_[i].port;  // pinned by the move guard
+  ++stats_.aged;
+  erase_at(i);
+  return no_port;
+}
+
+learn_result fdb::learn_slow(std::uint64_t key, std::size_t i, port_no port, sim_time now) noexcept {
+  slot& s = table_[i];
+  guard& g = guard_[i];
   if (s.key == 0) {
     if (size_ >= cfg_.capacity) {
       ++stats_.table_full;
       return {learn_result::kind::table_full, 0, false};
     }
-    s = slot{key, now, now, sim_time::zero(), port, 0};
+    s = slot{key, now, port};
+    g = guard{now, sim_time::zero(), 0};
     ++size_;
     ++stats_.learned;
     return {learn_result::kind::learned, port, false};
   }
-  if (expired(s, now)) {
+  if (expired(i, now)) {
     // An aged entry seen again: a fresh entry, wherever it is now.
     ++stats_.aged;
-    s = slot{key, now, now, sim_time::zero(), port, 0};
+    s = slot{key, now, port};
+    g = guard{now, sim_time::zero(), 0};
     ++stats_.learned;
     return {learn_result::kind::learned, port, false};
   }
@@ -58,7 +81,7 @@ learn_result fdb::learn_slow(std::uint64_t key, slot& s, port_no port, sim_time 
     ++stats_.refreshed;
     return {learn_result::kind::refreshed, port, false};
   }
-  if (now < s.pinned_until) {
+  if (now < g.pinned_until) {
     ++stats_.guarded;
     return {learn_result::kind::guarded, s.port, false};
   }
@@ -68,15 +91,15 @@ learn_result fdb::learn_slow(std::uint64_t key, slot& s, port_no port, sim_time 
   ++stats_.moves;
   bool pinned = false;
   if (cfg_.move_limit > 0) {
-    if (now - s.window_start >= cfg_.move_window) {
-      s.window_start = now;
-      s.window_moves = 0;
+    if (now - g.window_start >= cfg_.move_window) {
+      g.window_start = now;
+      g.window_moves = 0;
     }
-    if (s.window_moves < 0xffff) ++s.window_moves;
-    if (s.window_moves >= cfg_.move_limit) {
-      s.pinned_until = now + cfg_.move_hold;
-      s.window_moves = 0;
-      s.window_start = now;
+    if (g.window_moves < 0xffff) ++g.window_moves;
+    if (g.window_moves >= cfg_.move_limit) {
+      g.pinned_until = now + cfg_.move_hold;
+      g.window_moves = 0;
+      g.window_start = now;
       pinned = true;
     }
   }
@@ -95,7 +118,7 @@ std::size_t fdb::erase_if(Pred pred) noexcept {
   // so i is examined again before moving on; entries re-examined are simply kept.
   std::size_t n = 0;
   for (std::size_t i = 0; i < table_.size();) {
-    if (table_[i].key != 0 && pred(table_[i])) {
+    if (table_[i].key != 0 && pred(i)) {
       erase_at(i);
       ++n;
     } else {
@@ -106,13 +129,14 @@ std::size_t fdb::erase_if(Pred pred) noexcept {
 }
 
 void fdb::sweep(sim_time now) noexcept {
-  stats_.aged += erase_if([&](const slot& s) { return expired(s, now); });
+  stats_.aged += erase_if([&](std::size_t i) { return expired(i, now); });
 }
 
 std::size_t fdb::flush_all() noexcept {
   const std::size_t n = size_;
   if (n != 0) {
     std::fill(table_.begin(), table_.end(), slot{});
+    std::fill(guard_.begin(), guard_.end(), guard{});
     size_ = 0;
   }
   stats_.flushed += n;
@@ -120,13 +144,13 @@ std::size_t fdb::flush_all() noexcept {
 }
 
 std::size_t fdb::flush_port(port_no port) noexcept {
-  const std::size_t n = erase_if([&](const slot& s) { return s.port == port; });
+  const std::size_t n = erase_if([&](std::size_t i) { return table_[i].port == port; });
   stats_.flushed += n;
   return n;
 }
 
 std::size_t fdb::flush_vlan(vlan_id vlan) noexcept {
-  const std::size_t n = erase_if([&](const slot& s) { return (s.key >> 48) == vlan; });
+  const std::size_t n = erase_if([&](std::size_t i) { return vlan_of(table_[i].key) == vlan; });
   stats_.flushed += n;
   return n;
 }

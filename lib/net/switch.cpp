@@ -203,12 +203,14 @@ switch_id switch_set::add(const switch_config& cfg) {
   s.nports = cfg.ports;
   s.scratch.resize(cfg.ports);
   switches_.push_back(std::move(s));
+  nswitches_ = switches_.size();
   sw& added = switches_.back();
   for (port_no n = 0; n < cfg.ports; ++n) {
     try {
       apply_port_config(id, added.ports[n], n, cfg.default_port);
     } catch (...) {
       switches_.pop_back();
+      nswitches_ = switches_.size();
       throw;
     }
   }
@@ -226,6 +228,7 @@ switch_id switch_set::add(const switch_config& cfg) {
       make_engine(id);
     } catch (const std::invalid_argument& e) {
       switches_.pop_back();
+      nswitches_ = switches_.size();
       if (dynamic_cast<const switch_error*>(&e)) throw;
       throw switch_error(fmt::format("switch {} ({}): spanning tree: {}", id, cfg.name, e.what()));
     }
@@ -640,7 +643,7 @@ void switch_set::set_power(switch_id id, bool on) {
 }
 
 void switch_set::set_trap_ether_type(switch_id id, std::optional<std::uint16_t> type) {
-  at(id).trap = type;
+  at(id).trap = type ? std::uint32_t{*type} : no_trap;
 }
 
 void switch_set::set_topology_change(switch_id id, bool active) {
@@ -754,6 +757,7 @@ void switch_set::sync_hot(sw& s, port_no n) noexcept {
 bool switch_set::hot_in_sync(const sw& s) noexcept {
   for (port_no n = 0; n < s.ports.size(); ++n) {
     const port& p = s.ports[n];
+    if (p.oper_up && !s.powered) return false;  // receive() reads hot_up as "and powered"
     const hot_port& h = s.hot[n];
     const auto lport =
         p.channel == no_channel ? n : static_cast<port_no>(s.ports.size() + p.channel);
@@ -787,8 +791,39 @@ void switch_set::learned_other(sw& s, switch_id id, const learn_result& r, port_
   }
 }
 
+void switch_set::learn_source(sw& s, switch_id id, vlan_id vlan, wire::mac_address src,
+                              port_no lin, sim_time now) {
+  const learn_result r = s.table.learn(vlan, src, lin, now);
+  if (r.what != learn_result::kind::refreshed && r.what != learn_result::kind::learned) {
+    learned_other(s, id, r, lin, vlan, src, now);
+  }
+}
+
+port_no switch_set::channel_member_of(const sw& s, port_no lport,
+                                      std::span<const std::byte> frame) noexcept {
+  const channel& c = s.channels[lport - s.nports];
+  if (c.active.empty()) return no_channel;
+  const std::uint64_t w1 = load_be64(frame.data() + 6);
+  const auto dst = wire::mac_address::from_u64(load_be64(frame.data()) >> 16);
+  const auto src = wire::mac_address::from_u64(w1 >> 16);
+  const auto type = static_cast<std::uint16_t>(w1);
+  return c.bucket[channel_hash_of(c.cfg.hash, frame, src, dst, wire::ethernet_header_len, type)];
+}
+
+void switch_set::forward_untagged(sw& s, switch_id id, port_no in, dev::frame_ref frame,
+                                  sim_time now) {
+  const auto data = frame.cdata();
+  const std::uint64_t w1 = load_be64(data.data() + 6);
+  const auto dst = wire::mac_address::from_u64(load_be64(data.data()) >> 16);
+  const auto src = wire::mac_address::from_u64(w1 >> 16);
+  const auto type = static_cast<std::uint16_t>(w1);
+  const hot_port& ih = s.hot[in];
+  forward(s, id, rx_frame{dst, src, type, 0, false, ih.pvid, in, ih.lport, wire::ethernet_header_len},
+          std::move(frame), now);
+}
+
 void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
-  if (id >= switches_.size() || in >= switches_[id].nports) [[unlikely]] {
+  if (id >= nswitches_ || in >= switches_[id].nports) [[unlikely]] {
     (void)at(at(id), id, in);  // throws naming the switch and port
   }
   sw& s = switches_[id];
@@ -796,75 +831,65 @@ void switch_set::receive(switch_id id, port_no in, dev::frame_ref frame) {
   assert(hot_in_sync(s));  // debug builds: the hot copy never goes stale
   const sim_time now = sim_->now();
   const auto data = frame.cdata();
-  // Fast path: an untagged unicast on a port that is up, learning, forwarding and
-  // collecting, no sweep due, no trap of its type. It does exactly what the general path
-  // below does for such a frame, from fewer, compact reads (STYLE.md "Hot path").
+  // Fast path: an untagged unicast on a port that is up (so the switch is powered:
+  // update_oper), learning, forwarding and collecting, no sweep due, no trap of its type.
+  // It does exactly what the general path below does for such a frame, from fewer,
+  // compact reads (STYLE.md "Hot path").
   constexpr std::uint8_t rx_ok = hot_up | hot_learning | hot_forwarding | hot_collecting;
-  if ((ih.flags & rx_ok) != rx_ok || data.size() < wire::ethernet_header_len || !s.powered ||
+  if ((ih.flags & rx_ok) != rx_ok || data.size() < wire::ethernet_header_len ||
       now >= s.next_sweep) [[unlikely]] {
     receive_general(s, id, in, std::move(frame), now);
     return;
   }
-  // dst = bytes 0-5, src = bytes 6-11, type = bytes 12-13 (IEEE 802.3 3.1.1).
-  const std::uint64_t w0 = load_be64(data.data());
+  // dst = bytes 0-5 (I/G bit: bit 0 of byte 0), src = bytes 6-11, type = bytes 12-13
+  // (IEEE 802.3 3.1.1, 3.2.3).
   const std::uint64_t w1 = load_be64(data.data() + 6);
-  const auto dst = wire::mac_address::from_u64(w0 >> 16);
   const auto src = wire::mac_address::from_u64(w1 >> 16);
   const auto type = static_cast<std::uint16_t>(w1);
-  if (!dst.is_unicast() || !src.is_unicast() || wire::is_vlan_tpid(type) ||
-      (s.trap && *s.trap == type)) [[unlikely]] {
+  const bool dst_group = (std::to_integer<unsigned>(data[0]) & 1u) != 0;
+  if (dst_group || !src.is_unicast() || wire::is_vlan_tpid(type) || type == s.trap) [[unlikely]] {
     receive_general(s, id, in, std::move(frame), now);
     return;
   }
-  port& ip = s.ports[in];
-  ip.c.in_octets += data.size();
-  ++ip.c.in_ucast_pkts;
-  ++ip.c.tp_in_frames;
+  const std::size_t len = data.size();
+  port_counters& ic = s.ports[in].c;
+  ic.in_octets += len;
+  ++ic.in_ucast_pkts;
+  ++ic.tp_in_frames;
   const vlan_id vlan = ih.pvid;
-  const port_no nports = s.nports;
   const port_no lin = ih.lport;
-  const learn_result r = s.table.learn(vlan, src, lin, now);
-  if (r.what != learn_result::kind::refreshed && r.what != learn_result::kind::learned)
-      [[unlikely]] {
-    learned_other(s, id, r, lin, vlan, src, now);
-  }
-  auto general = [&] {
-    forward(s, id, rx_frame{dst, src, type, 0, false, vlan, in, lin, wire::ethernet_header_len},
-            std::move(frame), now);
-  };
-  const auto known = s.table.lookup(vlan, dst, now);
-  if (!known || *known == lin) [[unlikely]] {
-    general();  // flood, or filter
+  if (!s.table.refresh(vlan, src, lin, now)) [[unlikely]] learn_source(s, id, vlan, src, lin, now);
+  const auto dst = wire::mac_address::from_u64(load_be64(data.data()) >> 16);
+  port_no to = s.table.find(vlan, dst, now);
+  if (to == net::fdb::no_port || to == lin) [[unlikely]] {
+    forward_untagged(s, id, in, std::move(frame), now);  // flood, or filter
     return;
   }
-  port_no to = *known;
-  if (to >= nports) {
-    const channel& c = s.channels[to - nports];
-    if (c.active.empty()) [[unlikely]] {
-      general();
+  if (to >= s.nports) [[unlikely]] {
+    to = channel_member_of(s, to, data);
+    if (to == no_channel) {
+      forward_untagged(s, id, in, std::move(frame), now);  // counted there as a drop
       return;
     }
-    to = c.bucket[channel_hash_of(c.cfg.hash, data, src, dst, wire::ethernet_header_len, type)];
   }
   // Untagged out iff the egress port's PVID is the VLAN (access: its VLAN, so a member;
   // trunk: the native VLAN, always allowed).
   const hot_port& oh = s.hot[to];
   constexpr std::uint8_t tx_ok = hot_up | hot_forwarding;
   if ((oh.flags & tx_ok) != tx_ok || oh.pvid != vlan) [[unlikely]] {
-    general();
+    forward_untagged(s, id, in, std::move(frame), now);
     return;
   }
   // transmit(), for a unicast.
-  const std::size_t len = data.size();
-  port& op = s.ports[to];
+  port_counters& oc = s.ports[to].c;
   if (links_->send(oh.link, oh.side, std::move(frame), now + s.latency) !=
       dev::send_result::queued) [[unlikely]] {
-    ++op.c.out_discards;
+    ++oc.out_discards;
     return;
   }
-  op.c.out_octets += len;
-  ++op.c.tp_out_frames;
-  ++op.c.out_ucast_pkts;
+  oc.out_octets += len;
+  ++oc.tp_out_frames;
+  ++oc.out_ucast_pkts;
 }
 
 void switch_set::receive_general(sw& s, switch_id id, port_no in, dev::frame_ref frame,
@@ -939,7 +964,7 @@ void switch_set::receive_general(sw& s, switch_id id, port_no in, dev::frame_ref
     }
     return;
   }
-  if (s.trap && inner_type == *s.trap) [[unlikely]] {
+  if (inner_type == s.trap) [[unlikely]] {
     ++s.c.trapped;
     return;
   }

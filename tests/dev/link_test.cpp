@@ -513,3 +513,64 @@ TEST_CASE("same-nanosecond arrivals on two links run in the order their events w
     CHECK(b.received[i].at == 672_ns * static_cast<sim_time::rep>(i / 2 + 1) + 500_ns);
   }
 }
+
+TEST_CASE("frames of changing lengths each take their own serialization time") {
+  // send() reuses the previous frame's serialization time only for the same length.
+  const std::size_t lens[] = {60, 1514, 1514, 42, 60, 100, 1514};
+  SUBCASE("1 Gb/s, exact nanoseconds") {
+    bench b;
+    const auto l = b.add("l");  // 1 Gb/s, 500 ns
+    for (int i = 0; i < 7; ++i) b.links.send(l, link_side::a, b.frame(lens[i], i));
+    b.sim.run();
+    // 672, 12304, 12304, 672 (padded), 672, 992, 12304 ns back to back, then 500 ns.
+    const sim_time want[] = {1172_ns, 13476_ns, 25780_ns, 26452_ns, 27124_ns, 28116_ns, 40420_ns};
+    REQUIRE(b.received.size() == 7);
+    for (int i = 0; i < 7; ++i) {
+      CHECK(b.received[i].tag == i);
+      CHECK(b.received[i].at == want[i]);
+    }
+  }
+  SUBCASE("other rates: the sum of serialization_time()") {
+    for (std::uint64_t bps : {100'000'000'000ULL, 3'000'000'000ULL, 100'000ULL}) {
+      CAPTURE(bps);
+      bench b;
+      dev::link_config cfg;
+      cfg.bandwidth_bps = bps;
+      const auto l = b.add("l", cfg);
+      sim_time end = sim_time::zero();
+      for (int i = 0; i < 7; ++i) b.links.send(l, link_side::a, b.frame(lens[i], i));
+      b.sim.run();
+      REQUIRE(b.received.size() == 7);
+      for (int i = 0; i < 7; ++i) {
+        end = end + dev::serialization_time(lens[i], bps);
+        CHECK(b.received[i].at == end + cfg.delay);
+      }
+    }
+  }
+}
+
+TEST_CASE("a frame that waited and arrived before the next send leaves the byte count") {
+  // A store-and-forward device's frames all wait (ready later than now); with no send()
+  // between one's start and its arrival, the arrival itself takes it out of the count.
+  bench b;
+  dev::link_config cfg;
+  cfg.queue_frames = 0;
+  cfg.queue_bytes = 1000;
+  const auto id = b.add("l1", cfg);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(b.links.send(id, link_side::a, b.frame(600, i), b.sim.now() + 5_us) ==
+          dev::send_result::queued);
+    b.sim.run();
+  }
+  CHECK(b.received.size() == 3);
+  CHECK(b.links.stats(id, link_side::a).out_discards == 0);
+  // Two waiting at once: 1200 bytes > 1000.
+  CHECK(b.links.send(id, link_side::a, b.frame(600, 3), b.sim.now() + 5_us) == dev::send_result::queued);
+  CHECK(b.links.send(id, link_side::a, b.frame(600, 4), b.sim.now() + 5_us) == dev::send_result::queue_full);
+  CHECK(b.links.queued_frames(id, link_side::a) == 1);
+  b.sim.run_until(b.sim.now() + 5_us);  // frame 3 starts: nothing waits any more
+  CHECK(b.links.queued_frames(id, link_side::a) == 0);
+  CHECK(b.links.send(id, link_side::a, b.frame(600, 5), b.sim.now() + 5_us) == dev::send_result::queued);
+  b.sim.run();
+  CHECK(b.received.size() == 5);
+}

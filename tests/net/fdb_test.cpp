@@ -132,3 +132,72 @@ TEST_CASE("fdb: many keys in a small table stay findable through deletions") {
     }
   }
 }
+
+TEST_CASE("fdb: refresh() is learn() of an address seen again on its port, and nothing else") {
+  net::fdb t;
+  CHECK_FALSE(t.refresh(10, mac(1), 3, 0_s));  // unknown: nothing learned
+  CHECK(t.size() == 0);
+  t.learn(10, mac(1), 3, 0_s);
+  CHECK(t.refresh(10, mac(1), 3, 1_s));
+  CHECK(t.stats().refreshed == 1);
+  CHECK_FALSE(t.refresh(10, mac(1), 4, 2_s));  // another port: the move is learn()'s to make
+  CHECK_FALSE(t.refresh(20, mac(1), 3, 2_s));  // another VLAN
+  CHECK(t.lookup(10, mac(1), 2_s) == net::port_no{3});
+  CHECK(t.stats().moves == 0);
+  CHECK(t.stats().refreshed == 1);
+  CHECK(t.refresh(10, mac(1), 3, 300_s));  // 299 s after the refresh at 1 s
+  CHECK_FALSE(t.refresh(10, mac(1), 3, 600_s));  // 300 s old: expired, left to learn()
+  CHECK(t.size() == 1);  // refresh() erases nothing
+  CHECK(t.stats().refreshed == 2);
+  CHECK(t.learn(10, mac(1), 3, 600_s).what == learn_result::kind::learned);
+  CHECK(t.stats().aged == 1);
+}
+
+TEST_CASE("fdb: a pinned entry is refreshed and found past the ageing time until its hold ends") {
+  net::fdb_config cfg;
+  cfg.move_limit = 1;
+  cfg.move_hold = 400_s;
+  net::fdb t(cfg);
+  t.learn(5, mac(1), 1, 0_s);
+  CHECK(t.learn(5, mac(1), 2, 1_s).pinned_now);  // pinned until 401 s
+  CHECK(t.lookup(5, mac(1), 350_s) == net::port_no{2});  // 349 s old, pinned: kept
+  CHECK(t.stats().aged == 0);
+  CHECK(t.refresh(5, mac(1), 2, 360_s));  // 359 s old, pinned: refreshed
+  CHECK(t.lookup(5, mac(1), 659_s) == net::port_no{2});  // 299 s after the refresh
+  CHECK_FALSE(t.lookup(5, mac(1), 660_s));  // 300 s, hold over: aged out and erased
+  CHECK(t.stats().aged == 1);
+  CHECK(t.size() == 0);
+}
+
+TEST_CASE("fdb: VLAN 0 with MAC 00:00:00:00:00:00 is a key like any other, not the empty slot") {
+  net::fdb t;
+  const auto zero = wire::mac_address::from_u64(0);
+  CHECK_FALSE(t.lookup(0, zero, 0_s));
+  CHECK_FALSE(t.refresh(0, zero, 7, 0_s));
+  CHECK(t.learn(0, zero, 7, 0_s).what == learn_result::kind::learned);
+  CHECK(t.lookup(0, zero, 1_s) == net::port_no{7});
+  CHECK(t.refresh(0, zero, 7, 1_s));
+  CHECK(t.size() == 1);
+  CHECK(t.flush_vlan(0) == 1);
+  CHECK_FALSE(t.peek(0, zero));
+}
+
+TEST_CASE("fdb: refresh and lookup find entries pushed past their home slot") {
+  // 64 entries in a 128-slot table: collisions are certain, and some clusters wrap.
+  net::fdb_config cfg;
+  cfg.capacity = 64;
+  net::fdb t(cfg);
+  auto port_of = [](std::uint64_t i) { return static_cast<net::port_no>(i % 5); };
+  for (std::uint64_t i = 0; i < 64; ++i) t.learn(1, mac(i * 131), port_of(i), 0_s);
+  REQUIRE(t.size() == 64);
+  for (std::uint64_t i = 0; i < 64; ++i) {
+    CHECK(t.refresh(1, mac(i * 131), port_of(i), 1_s));
+    CHECK_FALSE(t.refresh(1, mac(i * 131), static_cast<net::port_no>(port_of(i) + 1), 1_s));
+    CHECK(t.lookup(1, mac(i * 131), 2_s) == port_of(i));
+  }
+  CHECK(t.stats().refreshed == 64);
+  CHECK(t.flush_port(0) == 13);  // i % 5 == 0 for 13 of 0..63
+  for (std::uint64_t i = 0; i < 64; ++i) {
+    CHECK(t.refresh(1, mac(i * 131), port_of(i), 3_s) == (port_of(i) != 0));
+  }
+}

@@ -5,7 +5,9 @@
 /// Storage: an open-addressing hash table (linear probing, backward-shift deletion, no
 /// tombstones) sized once at construction to a power of two at least twice the entry
 /// capacity, so lookup, learn and erase are expected O(1) and nothing allocates after the
-/// constructor.
+/// constructor. Each slot holds only what the frame path reads (key, last seen, port:
+/// 24 bytes); the move-guard fields sit in a parallel array read only by moves and by the
+/// expiry test of an entry past its ageing time.
 ///
 /// Ageing (802.1Q-2018 8.8.3): no timer per entry. Each entry keeps the time its source was
 /// last seen; lookup() treats an entry whose age is >= the ageing time in force as gone and
@@ -86,29 +88,45 @@ class fdb {
   /// Sizes the table for `cfg.capacity` entries. O(capacity).
   explicit fdb(const fdb_config& cfg = {});
 
-  /// Learns that `mac` on `vlan` was seen on `port` at `now`. Expected O(1).
+  /// Learns that `mac` on `vlan` was seen on `port` (< no_port) at `now`. Expected O(1).
   /// The common case (an address seen again on its port) is inline: an out-of-line call
   /// returning these small structs made GCC 12 round-trip them through the stack.
   learn_result learn(vlan_id vlan, wire::mac_address mac, port_no port, sim_time now) noexcept {
+    if (refresh(vlan, mac, port, now)) [[likely]] return {learn_result::kind::refreshed, port, false};
     const std::uint64_t key = key_of(vlan, mac);
-    slot& s = table_[probe(key)];
-    if (s.key == key && s.port == port && !expired(s, now)) [[likely]] {
+    return learn_slow(key, probe(key), port, now);
+  }
+  /// learn() when `mac` on `vlan` is already learned on `port` and not expired at `now`
+  /// (refreshed and counted as learn() would, true); otherwise nothing is done and the
+  /// result is false, for the caller to call learn(). Expected O(1); a frame path checks
+  /// this one result instead of a learn_result.
+  bool refresh(vlan_id vlan, wire::mac_address mac, port_no port, sim_time now) noexcept {
+    const std::uint64_t key = key_of(vlan, mac);
+    slot& s = table_[home(key)];  // most keys sit in their home slot (load factor <= 1/2)
+    if (s.key == key && s.port == port && now - s.last_seen < ageing_in_force_) [[likely]] {
       s.last_seen = now;
       ++stats_.refreshed;
-      return {learn_result::kind::refreshed, port, false};
+      return true;
     }
-    return learn_slow(key, s, port, now);
+    return refresh_probed(key, port, now);
   }
   /// The port `mac` on `vlan` was learned on, or nullopt (never learned, or aged out: the
   /// expired entry is erased). Expected O(1).
   std::optional<port_no> lookup(vlan_id vlan, wire::mac_address mac, sim_time now) noexcept {
-    const std::size_t i = probe(key_of(vlan, mac));
-    if (table_[i].key == 0) return std::nullopt;
-    if (expired(table_[i], now)) [[unlikely]] {
-      ++stats_.aged;
-      erase_at(i);
-      return std::nullopt;
+    const port_no p = find(vlan, mac, now);
+    if (p == no_port) return std::nullopt;
+    return p;
+  }
+  /// lookup() with no_port for nullopt (GCC 12 keeps a returned optional on the stack).
+  static constexpr port_no no_port = 0xffff;
+  port_no find(vlan_id vlan, wire::mac_address mac, sim_time now) noexcept {
+    const std::uint64_t key = key_of(vlan, mac);
+    std::size_t i = home(key);
+    if (table_[i].key != key) [[unlikely]] {
+      i = probe(key);
+      if (table_[i].key == 0) return no_port;
     }
+    if (now - table_[i].last_seen >= ageing_in_force_) [[unlikely]] return find_aged(i, now);
     return table_[i].port;
   }
   /// The same without ageing or erasing (for tests and reports).
@@ -140,23 +158,37 @@ class fdb {
   const fdb_stats& stats() const noexcept { return stats_; }
 
  private:
+  /// What learn() and lookup() read: 24 bytes (the move-guard fields live apart, in
+  /// guard_ at the same index), so that more entries share a cache line.
   struct slot {
-    std::uint64_t key = 0;  // (vlan << 48) | mac; 0 = empty (VLAN 0 is never learned)
+    std::uint64_t key = 0;  // key_of(vlan, mac); 0 = empty (key_of is never 0)
     sim_time last_seen;
-    sim_time window_start;  // start of the move-guard window
-    sim_time pinned_until;  // move guard: no moves before this
     port_no port = 0;
+  };
+  static_assert(sizeof(slot) == 24);
+  /// Move-guard state of the slot with the same index; read only by moves and by the
+  /// expiry test of an entry past its ageing time.
+  struct guard {
+    sim_time window_start;  // start of the move-guard window
+    sim_time pinned_until;  // move guard: no moves before this, and no ageing
     std::uint16_t window_moves = 0;
   };
 
+  /// Bit 63 marks a used key, so that no (VLAN, MAC), VLAN 0 and MAC 0 included, is the
+  /// empty key 0; bits 48-62 hold the VLAN (a VID is 12 bits, IEEE 802.1Q-2018 9.6), 0-47
+  /// the MAC.
+  static constexpr std::uint64_t used_bit = std::uint64_t{1} << 63;
   static constexpr std::uint64_t key_of(vlan_id vlan, wire::mac_address mac) noexcept {
-    return (std::uint64_t{vlan} << 48) | mac.to_u64();
+    return used_bit | (std::uint64_t{vlan} << 48) | mac.to_u64();
+  }
+  static constexpr vlan_id vlan_of(std::uint64_t key) noexcept {
+    return static_cast<vlan_id>((key >> 48) & 0x7fff);
   }
   std::size_t home(std::uint64_t key) const noexcept {
     return static_cast<std::size_t>((key * 0x9e37'79b9'7f4a'7c15ULL) >> shift_);
   }
-  bool expired(const slot& s, sim_time now) const noexcept {
-    return now - s.last_seen >= ageing_in_force_ && now >= s.pinned_until;
+  bool expired(std::size_t i, sim_time now) const noexcept {
+    return now - table_[i].last_seen >= ageing_in_force_ && now >= guard_[i].pinned_until;
   }
   void update_ageing() noexcept {
     ageing_in_force_ = topology_change_ ? cfg_.short_ageing_time : cfg_.ageing_time;
@@ -167,8 +199,12 @@ class fdb {
     while (table_[i].key != 0 && table_[i].key != key) i = (i + 1) & mask_;
     return i;
   }
-  /// learn() for everything but a refresh: `s` is the slot probe() found for `key`.
-  learn_result learn_slow(std::uint64_t key, slot& s, port_no port, sim_time now) noexcept;
+  /// refresh() when the home slot did not settle it (probed further, or a pinned entry).
+  bool refresh_probed(std::uint64_t key, port_no port, sim_time now) noexcept;
+  /// find() of the entry at i, past its ageing time: pinned (its port) or erased.
+  port_no find_aged(std::size_t i, sim_time now) noexcept;
+  /// learn() for everything but a refresh: i is the slot probe() found for `key`.
+  learn_result learn_slow(std::uint64_t key, std::size_t i, port_no port, sim_time now) noexcept;
   /// Backward-shift deletion at index i.
   void erase_at(std::size_t i) noexcept;
   template <class Pred>
@@ -176,6 +212,7 @@ class fdb {
 
   // What learn() and lookup() read first (one cache line with the counters they bump).
   std::vector<slot> table_;
+  std::vector<guard> guard_;  // parallel to table_
   std::size_t mask_ = 0;
   unsigned shift_ = 64;
   sim_time ageing_in_force_;  // the ageing time or, during a topology change, the short one

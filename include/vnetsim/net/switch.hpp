@@ -426,6 +426,8 @@ class switch_set {
 
  private:
   static constexpr std::uint16_t no_channel = 0xffff;
+  /// sw::trap when no EtherType is trapped: above every 16-bit EtherType.
+  static constexpr std::uint32_t no_trap = 0x1'0000;
   struct port {
     port_config cfg;
     std::array<std::uint64_t, 64> member{};  // bit v: VLAN v allowed
@@ -495,7 +497,7 @@ class switch_set {
     std::vector<port> ports;
     port_no nports = 0;         // ports.size()
     bool powered = true;
-    std::optional<std::uint16_t> trap;
+    std::uint32_t trap = no_trap;  // the trapped EtherType, or no_trap (matches none)
     sim_time next_sweep;
     sim_time latency;           // cfg.latency
     net::fdb table;
@@ -578,6 +580,18 @@ class switch_set {
   static void sync_hot(sw& s, port_no n) noexcept;
   static void sync_hot_all(sw& s) noexcept;
   static bool hot_in_sync(const sw& s) noexcept;
+  /// The frame path's learning when fdb::refresh() did not settle it: learn(), then
+  /// learned_other() for a move, a full table or a guarded move.
+  void learn_source(sw& s, switch_id id, vlan_id vlan, wire::mac_address src, port_no lin,
+                    sim_time now);
+  /// The member of channel port `lport` (>= port count) that an untagged frame leaves by,
+  /// or no_channel when the channel is down.
+  static port_no channel_member_of(const sw& s, port_no lport,
+                                   std::span<const std::byte> frame) noexcept;
+  /// receive()'s fast path handing an untagged unicast over to forward() (flood, filter,
+  /// or an egress it does not take): the header fields are read again from the frame so
+  /// that the fast path keeps none of them across its calls.
+  void forward_untagged(sw& s, switch_id id, port_no in, dev::frame_ref frame, sim_time now);
   /// learn() said moved, table_full or guarded: count and log.
   void learned_other(sw& s, switch_id id, const learn_result& r, port_no lin, vlan_id vlan,
                      wire::mac_address src, sim_time now);
@@ -595,6 +609,7 @@ class switch_set {
   kernel::event_kind stp_kind_ = 0;
   kernel::event_kind lacp_kind_ = 0;
   std::vector<sw> switches_;
+  std::size_t nswitches_ = 0;  // switches_.size(), for receive()'s check without a division
   std::vector<switch_event> events_;
   std::size_t event_limit_ = default_event_log_limit;
 };
