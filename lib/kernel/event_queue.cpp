@@ -13,6 +13,10 @@ namespace {
 // A run that is only ever appended to while its head advances (events scheduled at
 // "now", again and again) is compacted once its consumed part passes this size.
 constexpr std::size_t compact_threshold = 4096;
+// The same on a push into the run: a few events re-armed one after another, each before
+// the previous one has run, would otherwise walk through run_ and grow it to twice
+// compact_threshold; compacting sooner keeps them in the first entries of run_.
+constexpr std::size_t push_compact_threshold = 32;
 // Slot records beyond this many (2 MiB of them) no longer fit a typical L2 cache.
 constexpr std::size_t prefetch_min_slots = 65536;
 // A bucket split with at most this many entries has its entries' slot records fetched
@@ -120,15 +124,45 @@ void event_queue::compact_run() noexcept {
   head_ = 0;
 }
 
-void event_queue::insert_into_run(const entry& e) {
-  if (head_ >= compact_threshold && head_ * 2 >= run_end_) compact_run();
-  auto pos = run_end_;
-  run_append(e);
-  while (pos > head_ && run_[pos - 1].time > e.time) {
-    run_[pos] = run_[pos - 1];
-    --pos;
+[[gnu::always_inline]] inline std::size_t event_queue::first_nonempty(std::size_t from) const noexcept {
+  for (std::size_t w = from / 64; w < bitmap_words; ++w) {
+    if (nonempty_[w] != 0) return w * 64 + static_cast<std::size_t>(__builtin_ctzll(nonempty_[w]));
   }
-  run_[pos] = e;
+  return bucket_count;
+}
+
+[[gnu::always_inline]] inline void event_queue::find_floor(std::size_t from) noexcept {
+  floor_bucket_ = first_nonempty(from);
+  floor_ = floor_bucket_ == bucket_count ? ~std::uint64_t{0} : buckets_[floor_bucket_].min;
+  update_run_limit();
+}
+
+void event_queue::push_into_run(const entry& e) {
+  // Cap mode (run_limit_ == run_back_) ends only at a split, which refreshes floor_: here
+  // e.time <= run_back_, so neither changes. A floor_ - 1 that happens to equal run_back_
+  // is taken for cap mode too, which is only more cautious.
+  const bool floor_mode = run_limit_ != run_back_;
+  if (head_ == run_end_) {
+    // Used up: start again at the front, so that a queue re-armed one event at a time
+    // keeps writing the same few entries of run_ (and never grows it).
+    head_ = 0;
+    run_end_ = 0;
+  } else if (head_ >= push_compact_threshold && head_ * 2 >= run_end_) {
+    compact_run();  // moves at most head_ entries, after head_ pops: amortized O(1)
+  }
+  if (e.time >= run_back_) {
+    run_append(e);  // after every entry of the run, equal times included: first in, first out
+    run_back_ = e.time;
+  } else {
+    auto pos = run_end_;
+    run_append(e);
+    while (pos > head_ && run_[pos - 1].time > e.time) {
+      run_[pos] = run_[pos - 1];
+      --pos;
+    }
+    run_[pos] = e;
+  }
+  if (floor_mode) update_run_limit();
 }
 
 std::optional<event> event_queue::cancel(event_handle h) noexcept {
@@ -262,6 +296,9 @@ void event_queue::split(std::size_t k) {
   first->next = nullptr;
   first->ahead = nullptr;
   buckets_[k] = bucket{first->e.data(), first->e.data() + chunk_entries, first, first, first, 0, 0, ~std::uint64_t{0}};
+  // A small bucket went whole into the run, so nothing lies below bucket k; a large one's
+  // entries went into lower buckets.
+  find_floor(bk.size <= small_bucket ? k : 0);
   // The run's events are the next to pop, and each pop reads its slot record, which for a
   // queue larger than the caches is a miss: start those loads now so they overlap.
   if (slots_.size() > prefetch_min_slots) {
@@ -282,18 +319,10 @@ bool event_queue::settle(std::uint64_t limit) noexcept {
     }
     run_end_ = 0;
     head_ = 0;
-
-    const std::size_t k = first_nonempty();
-    if (k == bucket_count || buckets_[k].min > limit) return false;
-    split(k);
+    if (run_limit_ == run_back_) find_floor(0);  // cap mode: floor_ may be stale
+    if (floor_ > limit) return false;  // also when no bucket holds an entry
+    split(floor_bucket_);
   }
-}
-
-std::size_t event_queue::first_nonempty() const noexcept {
-  for (std::size_t w = 0; w < bitmap_words; ++w) {
-    if (nonempty_[w] != 0) return w * 64 + static_cast<std::size_t>(__builtin_ctzll(nonempty_[w]));
-  }
-  return bucket_count;
 }
 
 std::optional<sim_time> event_queue::next_time() const noexcept {

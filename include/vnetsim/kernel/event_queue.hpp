@@ -212,8 +212,8 @@ class event_queue {
   /// Empties bucket k (the lowest non-empty one) around its minimum: into the run,
   /// sorted, when small; otherwise into lower buckets, stably.
   void split(std::size_t k);
-  /// The lowest non-empty bucket above 0, or bucket_count.
-  std::size_t first_nonempty() const noexcept;
+  /// The lowest non-empty bucket, or bucket_count; buckets below `from` must be empty.
+  std::size_t first_nonempty(std::size_t from) const noexcept;
   /// Brings the next live entry to the head of the run if its time is <= limit;
   /// false (and no change to last_) otherwise.
   bool settle(std::uint64_t limit) noexcept;
@@ -225,8 +225,18 @@ class event_queue {
     r.arg = free_head_;
     free_head_ = slot;
   }
-  /// Inserts into the run in time order, after equal times (first in, first out).
-  void insert_into_run(const entry& e);
+  /// Puts a push with key <= run_limit_ into the run: appended when not earlier than the
+  /// run's last key, else inserted in time order after equal times (first in, first
+  /// out). O(1) for an append; O(run length) for an insertion, and an append past
+  /// run_back_ happens only while the run is shorter than run_cap.
+  void push_into_run(const entry& e);
+  /// Sets floor_ and floor_bucket_ from the buckets, then run_limit_; buckets below
+  /// `from` must be empty. O(bitmap words).
+  void find_floor(std::size_t from) noexcept;
+  /// Sets run_limit_ from floor_ and the run's length (see run_limit_).
+  void update_run_limit() noexcept {
+    run_limit_ = run_end_ - head_ < run_cap ? floor_ - 1 : run_back_;
+  }
   /// Appends to the run (the caller keeps it sorted).
   void run_append(const entry& e) {
     if (run_end_ == run_.size()) run_.resize(run_.size() * 2);
@@ -249,6 +259,22 @@ class event_queue {
   /// compare, where "the run is not empty and key <= its last key" is a branch that
   /// mispredicts whenever the run has just been used up.
   std::uint64_t run_back_ = 0;
+  /// The smallest key in any bucket (all ones when none holds an entry), and its bucket
+  /// (bucket_count when none). Exact while run_limit_ != run_back_ ("floor mode"): then a
+  /// push goes to a bucket only if its key is >= floor_, which changes neither. Refreshed
+  /// by every split.
+  std::uint64_t floor_ = ~std::uint64_t{0};
+  std::size_t floor_bucket_ = bucket_count;
+  /// The largest key push() puts into the run. While the run holds fewer than run_cap
+  /// entries, floor_ - 1: every key below all bucketed ones goes into the run (appended
+  /// when not earlier than its end), rather than into a bucket that is split and sorted
+  /// one pop later. A device re-arming its one pending event a few hundred ns ahead (a
+  /// link direction's next arrival, dev/link.hpp) then never touches a bucket, even with
+  /// far timers pending. Otherwise run_back_ ("cap mode", where floor_ may go stale).
+  std::uint64_t run_limit_ = ~std::uint64_t{0} - 1;
+  /// The longest run that pushes later than its end are appended to, so that an insertion
+  /// into the run (a push earlier than its end) moves at most this many entries of it.
+  static constexpr std::size_t run_cap = 16;
   std::array<bucket, bucket_count> buckets_{};  // buckets_[0] unused: the run takes its place
   std::array<std::uint64_t, bitmap_words> nonempty_{};  // bit b set iff bucket b is non-empty
   std::vector<std::unique_ptr<chunk[]>> blocks_;  // the arena
@@ -281,8 +307,8 @@ class event_queue {
   r.kind = kind;
   r.state = slot_state::pending;
   const auto key = static_cast<std::uint64_t>(t.ns());
-  if (key <= run_back_) [[unlikely]] {
-    insert_into_run(entry{key, slot, 0});  // not later than the end of the run
+  if (key <= run_limit_) [[unlikely]] {
+    push_into_run(entry{key, slot, 0});  // not later than the run's end, or no bucket in use
   } else {
     add(bucket_of(key, last_), key, slot);
   }
