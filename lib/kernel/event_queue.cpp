@@ -133,7 +133,7 @@ void event_queue::compact_run() noexcept {
 
 [[gnu::always_inline]] inline void event_queue::find_floor(std::size_t from) noexcept {
   floor_bucket_ = first_nonempty(from);
-  floor_ = floor_bucket_ == bucket_count ? ~std::uint64_t{0} : buckets_[floor_bucket_].min;
+  floor_ = buckets_[floor_bucket_].min;  // all ones for the empty sentinel
   update_run_limit();
 }
 
@@ -170,6 +170,7 @@ std::optional<event> event_queue::cancel(event_handle h) noexcept {
   slot_record& r = slots_[h.slot_];
   r.state = slot_state::cancelled;
   --live_;
+  ++cancelled_;
   // The time is in the bucket entry, which we do not search for; report what we know.
   return event{sim_time{}, r.seq, r.arg, r.target, r.kind};
 }
@@ -296,9 +297,16 @@ void event_queue::split(std::size_t k) {
   first->next = nullptr;
   first->ahead = nullptr;
   buckets_[k] = bucket{first->e.data(), first->e.data() + chunk_entries, first, first, first, 0, 0, ~std::uint64_t{0}};
-  // A small bucket went whole into the run, so nothing lies below bucket k; a large one's
-  // entries went into lower buckets.
-  find_floor(bk.size <= small_bucket ? k : 0);
+  if (bk.size <= small_bucket) {
+    // The bucket went whole into the run, so nothing lies below bucket k, and the run is
+    // shorter than run_cap: floor mode.
+    static_assert(small_bucket < run_cap);
+    floor_bucket_ = first_nonempty(k);
+    floor_ = buckets_[floor_bucket_].min;
+    run_limit_ = floor_ - 1;
+  } else {
+    find_floor(0);  // its entries went into lower buckets
+  }
   // The run's events are the next to pop, and each pop reads its slot record, which for a
   // queue larger than the caches is a miss: start those loads now so they overlap.
   if (slots_.size() > prefetch_min_slots) {

@@ -108,6 +108,10 @@ class event_queue {
   bool empty() const noexcept { return live_ == 0; }
   /// Events pushed so far (the next seq).
   std::uint64_t pushed() const noexcept { return next_seq_; }
+  /// Events cancelled so far.
+  std::uint64_t cancelled() const noexcept { return cancelled_; }
+  /// Events popped so far: every push is popped, cancelled or still pending. O(1).
+  std::uint64_t popped() const noexcept { return next_seq_ - cancelled_ - live_; }
   /// Bytes held by the queue's own storage, for the memory figures in benchmarks.
   std::size_t memory_bytes() const noexcept;
   /// Pre-sizes the slot storage for `n` pending events. The buckets reach their working
@@ -127,7 +131,7 @@ class event_queue {
     std::uint64_t seq;
     std::uint64_t arg;
     std::uint32_t target;
-    std::uint32_t generation;  // bumped when the slot is freed; never 0 for a live slot
+    std::uint32_t generation;  // odd, and bumped by 2 when the slot is freed: never 0
     event_kind kind;
     slot_state state;
   };
@@ -159,7 +163,8 @@ class event_queue {
   static_assert(sizeof(chunk) == 256);
   static_assert(small_bucket <= chunk_entries, "a small bucket lies in its first chunk");
   static constexpr std::size_t chunks_per_block = 256;
-  struct bucket {
+  /// One cache line each: push() touches one line of buckets_, and indexes it by a shift.
+  struct alignas(64) bucket {
     entry* cursor = nullptr;  // next free entry in the tail chunk
     entry* end = nullptr;     // end of the tail chunk (cursor == end: full or no chunk)
     chunk* head = nullptr;
@@ -220,7 +225,9 @@ class event_queue {
   void free_slot(std::uint32_t slot) noexcept {
     slot_record& r = slots_[slot];
     r.state = slot_state::free;
-    if (++r.generation == 0) r.generation = 1;  // 0 means "no event" in a handle
+    // 0 means "no event" in a handle: starting at 1 and stepping by 2 (wrapping after 2^31
+    // reuses of one slot), the generation stays odd, so no test for 0 is needed.
+    r.generation += 2;
     // Intrusive free list through the record's arg field: no allocation, ever.
     r.arg = free_head_;
     free_head_ = slot;
@@ -275,7 +282,9 @@ class event_queue {
   /// The longest run that pushes later than its end are appended to, so that an insertion
   /// into the run (a push earlier than its end) moves at most this many entries of it.
   static constexpr std::size_t run_cap = 16;
-  std::array<bucket, bucket_count> buckets_{};  // buckets_[0] unused: the run takes its place
+  /// buckets_[0] is unused (the run takes its place); buckets_[bucket_count] is a sentinel
+  /// that stays empty, so that "the lowest non-empty bucket's minimum" needs no branch.
+  std::array<bucket, bucket_count + 1> buckets_{};
   std::array<std::uint64_t, bitmap_words> nonempty_{};  // bit b set iff bucket b is non-empty
   std::vector<std::unique_ptr<chunk[]>> blocks_;  // the arena
   chunk* free_chunk_ = nullptr;
@@ -285,6 +294,7 @@ class event_queue {
   std::uint32_t free_head_ = no_slot;  // first free slot record, linked through arg
   std::size_t live_ = 0;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t cancelled_ = 0;  // successful cancel() calls
 };
 
 // The two per-event operations are defined here so that the simulator loop inlines them.
