@@ -56,8 +56,11 @@ void event_queue::reserve(std::size_t n) {
     slots_.reserve(n);
     advise_huge_pages(slots_.data(), slots_.capacity() * sizeof(slot_record));
   }
-  // Enough chunks for n entries with every bucket's last chunk partly empty.
-  const std::size_t want = n / chunk_entries + bucket_count;
+  // Enough chunks for n entries plus a partly empty last chunk in two digits' worth of
+  // buckets: for random delays only the few digits below the largest delay hold entries
+  // (a chunk for each of all bucket_count buckets tripled the memory with 1 k pending).
+  // A queue that needs more takes them from the arena until it reaches its working size.
+  const std::size_t want = n / chunk_entries + 2 * (std::size_t{1} << radix_bits);
   while (blocks_.size() * chunks_per_block < want) {
     blocks_.push_back(std::make_unique<chunk[]>(chunks_per_block));
     for (std::size_t i = 0; i < chunks_per_block; ++i) {
