@@ -157,6 +157,18 @@ void event_queue::push_into_run(const entry& e) {
     run_append(e);  // after every entry of the run, equal times included: first in, first out
     run_back_ = e.time;
   } else {
+    bool evicted = false;
+    if (run_end_ - head_ >= run_cap) {
+      // A long run: hand its latest time (all its entries, in order: first in, first out)
+      // back to the buckets rather than let insertions grow it without bound. That time
+      // is later than e.time >= last_, and later than the rest of the run.
+      const std::uint64_t t = run_[run_end_ - 1].time;
+      const std::size_t old_end = run_end_;
+      while (run_end_ > head_ && run_[run_end_ - 1].time == t) --run_end_;
+      const std::size_t b = bucket_of(t, last_);
+      for (std::size_t i = run_end_; i < old_end; ++i) add(b, t, run_[i].slot);
+      evicted = true;
+    }
     auto pos = run_end_;
     run_append(e);
     while (pos > head_ && run_[pos - 1].time > e.time) {
@@ -164,6 +176,12 @@ void event_queue::push_into_run(const entry& e) {
       --pos;
     }
     run_[pos] = e;
+    if (evicted) {
+      // Cap mode (floor_ is stale: settle finds the floor again), at the run's new end.
+      run_back_ = run_[run_end_ - 1].time;
+      run_limit_ = run_back_;
+      return;
+    }
   }
   if (floor_mode) update_run_limit();
 }

@@ -419,3 +419,21 @@ TEST_CASE("event_queue agrees with a brute-force reference with few events pendi
   expect_pop(q.pop());
   CHECK(pops > 10'000);
 }
+
+TEST_CASE("event_queue hands a long run's latest time back to the buckets, ties in order") {
+  // Random pushes into an empty queue: the first 16 make a run reaching far ahead, and
+  // later pushes before its end would each be inserted into it. Once it holds 16, its
+  // latest time (every entry at that time, in order) goes back to a bucket instead.
+  kernel::rng r(99);
+  event_queue q;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> want;
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    const auto t = static_cast<std::int64_t>(r.uniform_below(400)) * 1000;  // many ties
+    q.push(sim_time::from_ns(t), 1, 0, i);
+    want.emplace_back(t, i);
+  }
+  std::stable_sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<std::int64_t, std::uint64_t>> got;
+  while (auto e = q.pop()) got.emplace_back(e->time.ns(), e->arg);
+  CHECK(got == want);
+}
