@@ -13,6 +13,10 @@ namespace {
 // A run that is only ever appended to while its head advances (events scheduled at
 // "now", again and again) is compacted once its consumed part passes this size.
 constexpr std::size_t compact_threshold = 4096;
+// The same on a push into the run: a few events re-armed one after another, each before
+// the previous one has run, would otherwise walk through run_ and grow it to twice
+// compact_threshold; compacting sooner keeps them in the first entries of run_.
+constexpr std::size_t push_compact_threshold = 32;
 // Slot records beyond this many (2 MiB of them) no longer fit a typical L2 cache.
 constexpr std::size_t prefetch_min_slots = 65536;
 // A bucket split with at most this many entries has its entries' slot records fetched
@@ -52,8 +56,11 @@ void event_queue::reserve(std::size_t n) {
     slots_.reserve(n);
     advise_huge_pages(slots_.data(), slots_.capacity() * sizeof(slot_record));
   }
-  // Enough chunks for n entries with every bucket's last chunk partly empty.
-  const std::size_t want = n / chunk_entries + bucket_count;
+  // Enough chunks for n entries plus a partly empty last chunk in two digits' worth of
+  // buckets: for random delays only the few digits below the largest delay hold entries
+  // (a chunk for each of all bucket_count buckets tripled the memory with 1 k pending).
+  // A queue that needs more takes them from the arena until it reaches its working size.
+  const std::size_t want = n / chunk_entries + 2 * (std::size_t{1} << radix_bits);
   while (blocks_.size() * chunks_per_block < want) {
     blocks_.push_back(std::make_unique<chunk[]>(chunks_per_block));
     for (std::size_t i = 0; i < chunks_per_block; ++i) {
@@ -120,15 +127,63 @@ void event_queue::compact_run() noexcept {
   head_ = 0;
 }
 
-void event_queue::insert_into_run(const entry& e) {
-  if (head_ >= compact_threshold && head_ * 2 >= run_end_) compact_run();
-  auto pos = run_end_;
-  run_append(e);
-  while (pos > head_ && run_[pos - 1].time > e.time) {
-    run_[pos] = run_[pos - 1];
-    --pos;
+[[gnu::always_inline]] inline std::size_t event_queue::first_nonempty(std::size_t from) const noexcept {
+  for (std::size_t w = from / 64; w < bitmap_words; ++w) {
+    if (nonempty_[w] != 0) return w * 64 + static_cast<std::size_t>(__builtin_ctzll(nonempty_[w]));
   }
-  run_[pos] = e;
+  return bucket_count;
+}
+
+[[gnu::always_inline]] inline void event_queue::find_floor(std::size_t from) noexcept {
+  floor_bucket_ = first_nonempty(from);
+  floor_ = buckets_[floor_bucket_].min;  // all ones for the empty sentinel
+  update_run_limit();
+}
+
+void event_queue::push_into_run(const entry& e) {
+  // Cap mode (run_limit_ == run_back_) ends only at a split, which refreshes floor_: here
+  // e.time <= run_back_, so neither changes. A floor_ - 1 that happens to equal run_back_
+  // is taken for cap mode too, which is only more cautious.
+  const bool floor_mode = run_limit_ != run_back_;
+  if (head_ == run_end_) {
+    // Used up: start again at the front, so that a queue re-armed one event at a time
+    // keeps writing the same few entries of run_ (and never grows it).
+    head_ = 0;
+    run_end_ = 0;
+  } else if (head_ >= push_compact_threshold && head_ * 2 >= run_end_) {
+    compact_run();  // moves at most head_ entries, after head_ pops: amortized O(1)
+  }
+  if (e.time >= run_back_) {
+    run_append(e);  // after every entry of the run, equal times included: first in, first out
+    run_back_ = e.time;
+  } else {
+    bool evicted = false;
+    if (run_end_ - head_ >= run_cap) {
+      // A long run: hand its latest time (all its entries, in order: first in, first out)
+      // back to the buckets rather than let insertions grow it without bound. That time
+      // is later than e.time >= last_, and later than the rest of the run.
+      const std::uint64_t t = run_[run_end_ - 1].time;
+      const std::size_t old_end = run_end_;
+      while (run_end_ > head_ && run_[run_end_ - 1].time == t) --run_end_;
+      const std::size_t b = bucket_of(t, last_);
+      for (std::size_t i = run_end_; i < old_end; ++i) add(b, t, run_[i].slot);
+      evicted = true;
+    }
+    auto pos = run_end_;
+    run_append(e);
+    while (pos > head_ && run_[pos - 1].time > e.time) {
+      run_[pos] = run_[pos - 1];
+      --pos;
+    }
+    run_[pos] = e;
+    if (evicted) {
+      // Cap mode (floor_ is stale: settle finds the floor again), at the run's new end.
+      run_back_ = run_[run_end_ - 1].time;
+      run_limit_ = run_back_;
+      return;
+    }
+  }
+  if (floor_mode) update_run_limit();
 }
 
 std::optional<event> event_queue::cancel(event_handle h) noexcept {
@@ -136,6 +191,7 @@ std::optional<event> event_queue::cancel(event_handle h) noexcept {
   slot_record& r = slots_[h.slot_];
   r.state = slot_state::cancelled;
   --live_;
+  ++cancelled_;
   // The time is in the bucket entry, which we do not search for; report what we know.
   return event{sim_time{}, r.seq, r.arg, r.target, r.kind};
 }
@@ -262,6 +318,16 @@ void event_queue::split(std::size_t k) {
   first->next = nullptr;
   first->ahead = nullptr;
   buckets_[k] = bucket{first->e.data(), first->e.data() + chunk_entries, first, first, first, 0, 0, ~std::uint64_t{0}};
+  if (bk.size <= small_bucket) {
+    // The bucket went whole into the run, so nothing lies below bucket k, and the run is
+    // shorter than run_cap: floor mode.
+    static_assert(small_bucket < run_cap);
+    floor_bucket_ = first_nonempty(k);
+    floor_ = buckets_[floor_bucket_].min;
+    run_limit_ = floor_ - 1;
+  } else {
+    find_floor(0);  // its entries went into lower buckets
+  }
   // The run's events are the next to pop, and each pop reads its slot record, which for a
   // queue larger than the caches is a miss: start those loads now so they overlap.
   if (slots_.size() > prefetch_min_slots) {
@@ -282,18 +348,10 @@ bool event_queue::settle(std::uint64_t limit) noexcept {
     }
     run_end_ = 0;
     head_ = 0;
-
-    const std::size_t k = first_nonempty();
-    if (k == bucket_count || buckets_[k].min > limit) return false;
-    split(k);
+    if (run_limit_ == run_back_) find_floor(0);  // cap mode: floor_ may be stale
+    if (floor_ > limit) return false;  // also when no bucket holds an entry
+    split(floor_bucket_);
   }
-}
-
-std::size_t event_queue::first_nonempty() const noexcept {
-  for (std::size_t w = 0; w < bitmap_words; ++w) {
-    if (nonempty_[w] != 0) return w * 64 + static_cast<std::size_t>(__builtin_ctzll(nonempty_[w]));
-  }
-  return bucket_count;
 }
 
 std::optional<sim_time> event_queue::next_time() const noexcept {

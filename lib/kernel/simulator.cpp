@@ -5,8 +5,8 @@
 namespace vnetsim::kernel {
 
 simulator::simulator() {
-  // Kind 0 runs inline callbacks; its handler is never called through the table.
-  handlers_.push_back(handler_entry{nullptr, nullptr});
+  // Kind 0 runs inline callbacks (schedule_at rejects it for kind-based scheduling).
+  handlers_.push_back(handler_entry{&simulator::callback_handler, nullptr});
   kind_names_.emplace_back("callback");
 }
 
@@ -73,6 +73,10 @@ void simulator::release_cell(std::uint32_t cell) noexcept {
   c.invoke = nullptr;
   c.next_free = free_cell_;
   free_cell_ = cell;
+}
+
+void simulator::callback_handler(void*, simulator& sim, const event& ev) {
+  sim.run_callback(static_cast<std::uint32_t>(ev.arg));
 }
 
 void simulator::run_callback(std::uint32_t cell) {

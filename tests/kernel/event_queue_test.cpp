@@ -254,3 +254,186 @@ TEST_CASE("event_queue puts a push at or before the end of the run into the run"
   while (auto e = q.pop()) args.push_back(e->arg);
   CHECK(args == std::vector<std::uint64_t>{3, 6, 4, 5, 9});
 }
+
+TEST_CASE("event_queue puts a push below every bucketed key into the run") {
+  // While the run is shorter than 16 entries, a push earlier than every bucketed key
+  // joins the run (appended at its end, or inserted) instead of a bucket.
+  SUBCASE("one event re-armed at a time, a far timer pending, storage does not grow") {
+    event_queue q;
+    q.push(1_s, 1, 0, 999);  // the far timer
+    q.push(100_ns, 1, 0, 0);
+    const auto bytes = q.memory_bytes();
+    std::int64_t t = 100;
+    for (std::uint64_t i = 0; i < 10'000; ++i) {
+      auto e = q.pop();
+      REQUIRE(e);
+      CHECK(e->arg == i);
+      CHECK(e->time.ns() == t);
+      t += 300;
+      q.push(sim_time::from_ns(t), 1, 0, i + 1);
+    }
+    CHECK(q.memory_bytes() == bytes);
+    CHECK(q.size() == 2);
+    // t is now 3,000,100 ns: the last re-armed event comes first, then the timer.
+    CHECK(q.pop()->arg == 10'000);
+    CHECK(q.pop()->arg == 999);
+    CHECK(q.empty());
+  }
+  SUBCASE("a push at a bucketed time goes after it (first in, first out)") {
+    event_queue q;
+    q.push(1_ns, 1, 0, 0);
+    q.push(100_us, 1, 0, 1);  // bucketed
+    CHECK(q.pop()->arg == 0);
+    q.push(100_us, 1, 0, 2);  // equal to the lowest bucketed key: not into the run
+    q.push(99'999_ns, 1, 0, 3);  // one below it: into the run
+    std::vector<std::uint64_t> args;
+    while (auto e = q.pop()) args.push_back(e->arg);
+    CHECK(args == std::vector<std::uint64_t>{3, 1, 2});
+  }
+  SUBCASE("ties with the run's last element, and an insertion before it") {
+    event_queue q;
+    q.push(5_ns, 1, 0, 0);
+    q.push(1_ms, 1, 0, 9);
+    q.push(7_ns, 1, 0, 1);  // appended
+    q.push(7_ns, 1, 0, 2);  // a tie with the run's last element: after it
+    q.push(6_ns, 1, 0, 3);  // inserted before the run's end
+    q.push(5_ns, 1, 0, 4);  // inserted after the equal 5 ns
+    std::vector<std::uint64_t> args;
+    while (auto e = q.pop()) args.push_back(e->arg);
+    CHECK(args == std::vector<std::uint64_t>{0, 4, 3, 1, 2, 9});
+  }
+  SUBCASE("cancel of an event appended to the run") {
+    event_queue q;
+    q.push(1_ms, 1, 0, 9);
+    q.push(10_ns, 1, 0, 0);
+    auto h = q.push(20_ns, 1, 0, 1);
+    q.push(30_ns, 1, 0, 2);
+    CHECK(q.cancel(h).has_value());
+    CHECK_FALSE(q.pending(h));
+    CHECK(q.size() == 3);
+    CHECK(q.next_time() == 10_ns);
+    CHECK(q.pop()->arg == 0);
+    CHECK(q.next_time() == 30_ns);
+    CHECK(q.pop()->arg == 2);  // the cancelled one is skipped
+    CHECK_FALSE(q.cancel(h).has_value());
+    CHECK(q.pop()->arg == 9);
+    CHECK(q.empty());
+  }
+  SUBCASE("the run stops taking later pushes at 16 entries") {
+    // 40 increasing pushes into an empty queue: 16 go into the run, the rest into buckets;
+    // then pushes between them and earlier than all of them still come out in order.
+    event_queue q;
+    std::vector<std::pair<std::int64_t, std::uint64_t>> want;
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      const auto t = static_cast<std::int64_t>(100 * (i + 1));
+      q.push(sim_time::from_ns(t), 1, 0, i);
+      want.emplace_back(t, i);
+    }
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      const auto t = static_cast<std::int64_t>(50 + 100 * ((i * 7) % 40));
+      q.push(sim_time::from_ns(t), 1, 0, 100 + i);
+      want.emplace_back(t, 100 + i);
+    }
+    std::stable_sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<std::int64_t, std::uint64_t>> got;
+    while (auto e = q.pop()) got.emplace_back(e->time.ns(), e->arg);
+    CHECK(got == want);
+  }
+  SUBCASE("pop_until stopping inside the run, then pushes at the stop time") {
+    event_queue q;
+    q.push(1_s, 1, 0, 9);
+    q.push(10_ns, 1, 0, 0);
+    q.push(30_ns, 1, 0, 2);
+    CHECK(q.pop_until(20_ns)->arg == 0);
+    CHECK_FALSE(q.pop_until(20_ns).has_value());  // 30 ns waits in the run
+    q.push(20_ns, 1, 0, 1);  // at the stop time: before it
+    q.push(30_ns, 1, 0, 3);  // a tie with it: after it
+    q.push(40_ns, 1, 0, 4);  // appended
+    std::vector<std::uint64_t> args;
+    while (auto e = q.pop()) args.push_back(e->arg);
+    CHECK(args == std::vector<std::uint64_t>{1, 2, 3, 4, 9});
+  }
+}
+
+TEST_CASE("event_queue agrees with a brute-force reference with few events pending") {
+  // The run's fast path in use: a handful of events pending, short delays with many ties,
+  // some far timers in buckets, cancels, and pop_until stopping between events.
+  kernel::rng r(2027);
+  event_queue q;
+  struct ref_event {
+    std::int64_t time;
+    bool live;
+  };
+  std::vector<ref_event> ref;
+  std::vector<kernel::event_handle> handles;
+  std::size_t live = 0;
+  std::int64_t now = 0;
+  std::size_t pops = 0;
+  auto expect_pop = [&](const std::optional<kernel::event>& e) {
+    std::size_t best = ref.size();
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      if (ref[i].live && (best == ref.size() || ref[i].time < ref[best].time)) best = i;
+    }
+    if (best == ref.size()) {
+      CHECK_FALSE(e.has_value());
+      return;
+    }
+    REQUIRE(e.has_value());
+    CHECK(e->arg == best);
+    CHECK(e->time.ns() == ref[best].time);
+    ref[best].live = false;
+    --live;
+    now = e->time.ns();
+    ++pops;
+  };
+  for (int step = 0; step < 40'000; ++step) {
+    const auto op = r.uniform_below(10);
+    if (op < 5 && live < 24) {
+      std::int64_t t = now + static_cast<std::int64_t>(r.uniform_below(5)) * 100;
+      if (r.bernoulli(0.05)) t += std::int64_t{1} << static_cast<int>(10 + r.uniform_below(30));
+      handles.push_back(q.push(sim_time::from_ns(t), 1, 0, ref.size()));
+      ref.push_back({t, true});
+      ++live;
+    } else if (op < 6 && !handles.empty()) {
+      const auto i = r.uniform_below(handles.size());
+      const bool did = q.cancel(handles[i]).has_value();
+      CHECK(did == ref[i].live);
+      if (ref[i].live) --live;
+      ref[i].live = false;
+    } else if (op < 7) {
+      const auto limit = sim_time::from_ns(now + static_cast<std::int64_t>(r.uniform_below(300)));
+      const auto next = q.next_time();
+      auto e = q.pop_until(limit);
+      if (next && *next <= limit) {
+        expect_pop(e);
+      } else {
+        CHECK_FALSE(e.has_value());
+        now = limit.ns();
+      }
+    } else {
+      expect_pop(q.pop());
+    }
+    CHECK(q.size() == live);
+  }
+  while (!q.empty()) expect_pop(q.pop());
+  expect_pop(q.pop());
+  CHECK(pops > 10'000);
+}
+
+TEST_CASE("event_queue hands a long run's latest time back to the buckets, ties in order") {
+  // Random pushes into an empty queue: the first 16 make a run reaching far ahead, and
+  // later pushes before its end would each be inserted into it. Once it holds 16, its
+  // latest time (every entry at that time, in order) goes back to a bucket instead.
+  kernel::rng r(99);
+  event_queue q;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> want;
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    const auto t = static_cast<std::int64_t>(r.uniform_below(400)) * 1000;  // many ties
+    q.push(sim_time::from_ns(t), 1, 0, i);
+    want.emplace_back(t, i);
+  }
+  std::stable_sort(want.begin(), want.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<std::int64_t, std::uint64_t>> got;
+  while (auto e = q.pop()) got.emplace_back(e->time.ns(), e->arg);
+  CHECK(got == want);
+}

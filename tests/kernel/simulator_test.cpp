@@ -191,3 +191,33 @@ TEST_CASE("simulator allocates nothing per event once warmed up") {
   CHECK(h.fired - fired_before > 150'000);
   CHECK(allocated == 0);
 }
+
+TEST_CASE("simulator re-arming one event at a time keeps order around run_until stops") {
+  // A link-like device re-arms its one pending event 300 ns ahead while a far timer is
+  // pending: the queue's run takes each push directly. run_until stops between two
+  // re-arms, and an event scheduled at the stop time runs before the next re-arm.
+  simulator sim;
+  recorder rec;
+  struct rearm {
+    recorder* rec;
+    kernel::event_kind kind = 0;
+    int left = 5;
+    static void fire(void* p, simulator& s, const kernel::event& ev) {
+      auto& self = *static_cast<rearm*>(p);
+      recorder::on_event(self.rec, s, ev);
+      if (--self.left > 0) s.schedule_in(300_ns, self.kind, ev.target, ev.arg + 1);
+    }
+  } dev{&rec};
+  dev.kind = sim.register_kind("rearm", &rearm::fire, &dev);
+  const auto other = sim.register_kind("rec", &recorder::on_event, &rec);
+  sim.schedule_at(1_ms, other, 9, 0);
+  sim.schedule_at(100_ns, dev.kind, 1, 0);
+  sim.run_until(500_ns);  // runs 100 and 400; 700 is pending
+  CHECK(sim.now() == 500_ns);
+  sim.schedule_at(500_ns, other, 2, 0);
+  sim.schedule_at(700_ns, other, 3, 0);  // a tie with the pending re-arm: after it
+  sim.run();
+  CHECK(rec.log == std::vector<std::string>{"0.0000001s t1 a0", "0.0000004s t1 a1", "0.0000005s t2 a0",
+                                            "0.0000007s t1 a2", "0.0000007s t3 a0", "0.000001s t1 a3",
+                                            "0.0000013s t1 a4", "0.001s t9 a0"});
+}

@@ -108,6 +108,10 @@ class event_queue {
   bool empty() const noexcept { return live_ == 0; }
   /// Events pushed so far (the next seq).
   std::uint64_t pushed() const noexcept { return next_seq_; }
+  /// Events cancelled so far.
+  std::uint64_t cancelled() const noexcept { return cancelled_; }
+  /// Events popped so far: every push is popped, cancelled or still pending. O(1).
+  std::uint64_t popped() const noexcept { return next_seq_ - cancelled_ - live_; }
   /// Bytes held by the queue's own storage, for the memory figures in benchmarks.
   std::size_t memory_bytes() const noexcept;
   /// Pre-sizes the slot storage for `n` pending events. The buckets reach their working
@@ -127,7 +131,7 @@ class event_queue {
     std::uint64_t seq;
     std::uint64_t arg;
     std::uint32_t target;
-    std::uint32_t generation;  // bumped when the slot is freed; never 0 for a live slot
+    std::uint32_t generation;  // odd, and bumped by 2 when the slot is freed: never 0
     event_kind kind;
     slot_state state;
   };
@@ -159,7 +163,8 @@ class event_queue {
   static_assert(sizeof(chunk) == 256);
   static_assert(small_bucket <= chunk_entries, "a small bucket lies in its first chunk");
   static constexpr std::size_t chunks_per_block = 256;
-  struct bucket {
+  /// One cache line each: push() touches one line of buckets_, and indexes it by a shift.
+  struct alignas(64) bucket {
     entry* cursor = nullptr;  // next free entry in the tail chunk
     entry* end = nullptr;     // end of the tail chunk (cursor == end: full or no chunk)
     chunk* head = nullptr;
@@ -212,21 +217,33 @@ class event_queue {
   /// Empties bucket k (the lowest non-empty one) around its minimum: into the run,
   /// sorted, when small; otherwise into lower buckets, stably.
   void split(std::size_t k);
-  /// The lowest non-empty bucket above 0, or bucket_count.
-  std::size_t first_nonempty() const noexcept;
+  /// The lowest non-empty bucket, or bucket_count; buckets below `from` must be empty.
+  std::size_t first_nonempty(std::size_t from) const noexcept;
   /// Brings the next live entry to the head of the run if its time is <= limit;
   /// false (and no change to last_) otherwise.
   bool settle(std::uint64_t limit) noexcept;
   void free_slot(std::uint32_t slot) noexcept {
     slot_record& r = slots_[slot];
     r.state = slot_state::free;
-    if (++r.generation == 0) r.generation = 1;  // 0 means "no event" in a handle
+    // 0 means "no event" in a handle: starting at 1 and stepping by 2 (wrapping after 2^31
+    // reuses of one slot), the generation stays odd, so no test for 0 is needed.
+    r.generation += 2;
     // Intrusive free list through the record's arg field: no allocation, ever.
     r.arg = free_head_;
     free_head_ = slot;
   }
-  /// Inserts into the run in time order, after equal times (first in, first out).
-  void insert_into_run(const entry& e);
+  /// Puts a push with key <= run_limit_ into the run: appended when not earlier than the
+  /// run's last key, else inserted in time order after equal times (first in, first
+  /// out). O(1) for an append; O(run length) for an insertion, and an append past
+  /// run_back_ happens only while the run is shorter than run_cap.
+  void push_into_run(const entry& e);
+  /// Sets floor_ and floor_bucket_ from the buckets, then run_limit_; buckets below
+  /// `from` must be empty. O(bitmap words).
+  void find_floor(std::size_t from) noexcept;
+  /// Sets run_limit_ from floor_ and the run's length (see run_limit_).
+  void update_run_limit() noexcept {
+    run_limit_ = run_end_ - head_ < run_cap ? floor_ - 1 : run_back_;
+  }
   /// Appends to the run (the caller keeps it sorted).
   void run_append(const entry& e) {
     if (run_end_ == run_.size()) run_.resize(run_.size() * 2);
@@ -249,7 +266,25 @@ class event_queue {
   /// compare, where "the run is not empty and key <= its last key" is a branch that
   /// mispredicts whenever the run has just been used up.
   std::uint64_t run_back_ = 0;
-  std::array<bucket, bucket_count> buckets_{};  // buckets_[0] unused: the run takes its place
+  /// The smallest key in any bucket (all ones when none holds an entry), and its bucket
+  /// (bucket_count when none). Exact while run_limit_ != run_back_ ("floor mode"): then a
+  /// push goes to a bucket only if its key is >= floor_, which changes neither. Refreshed
+  /// by every split.
+  std::uint64_t floor_ = ~std::uint64_t{0};
+  std::size_t floor_bucket_ = bucket_count;
+  /// The largest key push() puts into the run. While the run holds fewer than run_cap
+  /// entries, floor_ - 1: every key below all bucketed ones goes into the run (appended
+  /// when not earlier than its end), rather than into a bucket that is split and sorted
+  /// one pop later. A device re-arming its one pending event a few hundred ns ahead (a
+  /// link direction's next arrival, dev/link.hpp) then never touches a bucket, even with
+  /// far timers pending. Otherwise run_back_ ("cap mode", where floor_ may go stale).
+  std::uint64_t run_limit_ = ~std::uint64_t{0} - 1;
+  /// The longest run that pushes later than its end are appended to, so that an insertion
+  /// into the run (a push earlier than its end) moves at most this many entries of it.
+  static constexpr std::size_t run_cap = 16;
+  /// buckets_[0] is unused (the run takes its place); buckets_[bucket_count] is a sentinel
+  /// that stays empty, so that "the lowest non-empty bucket's minimum" needs no branch.
+  std::array<bucket, bucket_count + 1> buckets_{};
   std::array<std::uint64_t, bitmap_words> nonempty_{};  // bit b set iff bucket b is non-empty
   std::vector<std::unique_ptr<chunk[]>> blocks_;  // the arena
   chunk* free_chunk_ = nullptr;
@@ -259,6 +294,7 @@ class event_queue {
   std::uint32_t free_head_ = no_slot;  // first free slot record, linked through arg
   std::size_t live_ = 0;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t cancelled_ = 0;  // successful cancel() calls
 };
 
 // The two per-event operations are defined here so that the simulator loop inlines them.
@@ -281,8 +317,8 @@ class event_queue {
   r.kind = kind;
   r.state = slot_state::pending;
   const auto key = static_cast<std::uint64_t>(t.ns());
-  if (key <= run_back_) [[unlikely]] {
-    insert_into_run(entry{key, slot, 0});  // not later than the end of the run
+  if (key <= run_limit_) [[unlikely]] {
+    push_into_run(entry{key, slot, 0});  // not later than the run's end, or no bucket in use
   } else {
     add(bucket_of(key, last_), key, slot);
   }
