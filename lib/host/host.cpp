@@ -1357,12 +1357,8 @@ bool host_set::software_segment(team_rec& t, vswitch_rec& s, bond::member m, dev
   return ok;
 }
 
-inline bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f,
-                                std::uint16_t vid, bool tagged_bytes) {
-  const dev::frame_meta& fm = f.meta();
-  if (fm.tso_mss != 0 || fm.csum != dev::csum_offload::none || (vid != 0 && !tagged_bytes)) [[unlikely]] {
-    return team_send_work(t, s, m, std::move(f), vid, tagged_bytes);
-  }
+inline bool host_set::to_member_nic(team_rec& t, vswitch_rec& s, bond::member m,
+                                    dev::frame_ref&& f) {
   if (nics_->transmit(t.nic[m], std::move(f)) != dev::nic_tx_result::sent) [[unlikely]] {
     ++s.c.dropped_nic;
     return false;
@@ -1370,6 +1366,15 @@ inline bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev
   ++s.c.uplink_tx;
   ++t.c.tx_frames;
   return true;
+}
+
+inline bool host_set::team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f,
+                                std::uint16_t vid, bool tagged_bytes) {
+  const dev::frame_meta& fm = f.meta();
+  if (fm.tso_mss != 0 || fm.csum != dev::csum_offload::none || (vid != 0 && !tagged_bytes)) [[unlikely]] {
+    return team_send_work(t, s, m, std::move(f), vid, tagged_bytes);
+  }
+  return to_member_nic(t, s, m, std::move(f));
 }
 
 bool host_set::team_send_work(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f,
@@ -1408,13 +1413,7 @@ bool host_set::team_send_work(team_rec& t, vswitch_rec& s, bond::member m, dev::
       charge(t, dev::nic_work::vlan_insert, false, wire::vlan_tag_len);
     }
   }
-  if (nics_->transmit(t.nic[m], std::move(f)) != dev::nic_tx_result::sent) [[unlikely]] {
-    ++s.c.dropped_nic;
-    return false;
-  }
-  ++s.c.uplink_tx;
-  ++t.c.tx_frames;
-  return true;
+  return to_member_nic(t, s, m, std::move(f));
 }
 
 std::optional<bond::member> host_set::select_out_ip(team_rec& t, const dev::frame_ref& f) {

@@ -436,6 +436,10 @@ class host_set {
 
   /// Sends one frame out of the team's member `m` (egress offload work, NIC transmit).
   /// `f` is consumed on success (an rvalue reference: no extra handle move per frame).
+  /// Hands a ready frame to member m's NIC and counts it (uplink_tx and the team's tx_frames,
+  /// or dropped_nic when the NIC refuses it).
+  [[gnu::always_inline]] inline bool to_member_nic(team_rec& t, vswitch_rec& s, bond::member m,
+                                                   dev::frame_ref&& f);
   /// Inline for a frame with no egress work; the rest in team_send_work.
   [[gnu::always_inline]] inline bool team_send(team_rec& t, vswitch_rec& s, bond::member m, dev::frame_ref&& f,
                                                std::uint16_t vid, bool tagged_bytes);
