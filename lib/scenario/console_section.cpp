@@ -10,11 +10,7 @@
 
 namespace vnetsim::scenario::detail {
 
-namespace {
-
-using json = nlohmann::json;
-
-std::string escape(std::string_view key) {
+std::string pointer_token(std::string_view key) {
   std::string out;
   for (char c : key) {
     if (c == '~') out += "~0";
@@ -24,19 +20,23 @@ std::string escape(std::string_view key) {
   return out;
 }
 
-const char* type_name(const json& j) {
+const char* type_name(const nlohmann::json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::object: return "an object";
+    case nlohmann::json::value_t::array: return "an array";
+    case nlohmann::json::value_t::string: return "a string";
+    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned: return "an integer";
+    case nlohmann::json::value_t::number_float: return "a number";
     default: return "a value";
   }
 }
+
+namespace {
+
+using json = nlohmann::json;
 
 /// The few typed reads the console parts need, each reporting through err.
 class reader {
@@ -51,7 +51,7 @@ class reader {
     }
     for (const auto& [k, v] : j.items()) {
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        err_(p + "/" + escape(k), fmt::format("unknown key \"{}\" (allowed: {})", k, fmt::join(allowed, ", ")));
+        err_(p + "/" + pointer_token(k), fmt::format("unknown key \"{}\" (allowed: {})", k, fmt::join(allowed, ", ")));
       }
     }
     for (const auto& r : required) {
@@ -239,7 +239,7 @@ void read_console(const json& j, const std::string& p, const host_spec& h, conso
       err(p + "/files", fmt::format("must be an object (path: text or array of lines), not {}", type_name(*it)));
     } else {
       for (const auto& [path, v] : it->items()) {
-        const std::string fp = p + "/files/" + escape(path);
+        const std::string fp = p + "/files/" + pointer_token(path);
         std::string text;
         if (v.is_string()) {
           text = v.get<std::string>();

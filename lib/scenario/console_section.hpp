@@ -21,6 +21,12 @@ namespace vnetsim::scenario::detail {
 
 using error_fn = std::function<void(const std::string& pointer, std::string message)>;
 
+/// `key` as one JSON Pointer reference token: "~" -> "~0", "/" -> "~1" (RFC 6901 section 3).
+std::string pointer_token(std::string_view key);
+
+/// "an object", "a string", "an integer"... for "must be X, not Y" messages.
+const char* type_name(const nlohmann::json& j);
+
 /// Host `h`'s `console` object at pointer `p` (h.vmnics already read).
 void read_console(const nlohmann::json& j, const std::string& p, const host_spec& h, console_spec& out,
                   const error_fn& err);

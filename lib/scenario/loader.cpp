@@ -112,15 +112,6 @@ class counting_iterator {
   const char** published_ = nullptr;
 };
 
-std::string escape_token(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -145,7 +136,7 @@ class position_recorder {
       case json::parse_event_t::key: {
         level& l = levels_.back();
         l.key = parsed.get<std::string>();
-        const std::string ptr = l.ptr + "/" + escape_token(l.key);
+        const std::string ptr = l.ptr + "/" + detail::pointer_token(l.key);
         const std::size_t at = start_of(offset, ev, parsed);
         if (!l.keys.insert(l.key).second) {
           dups_.push_back({severity::error, ptr, at, 0, fmt::format("duplicate key \"{}\"", l.key)});
@@ -179,7 +170,7 @@ class position_recorder {
   std::string pointer_of_current() const {
     if (levels_.empty()) return "";
     const level& l = levels_.back();
-    return l.ptr + "/" + (l.array ? std::to_string(l.index) : escape_token(l.key));
+    return l.ptr + "/" + (l.array ? std::to_string(l.index) : detail::pointer_token(l.key));
   }
   /// Array elements and the root get their own start; object members keep their key's.
   void element_start(std::size_t at) {
@@ -247,19 +238,6 @@ class line_index {
 
 // --- the checker ------------------------------------------------------------------------
 
-const char* type_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    default: return "a value";
-  }
-}
 
 std::string join(const std::vector<std::string_view>& v) {
   std::string s;
@@ -283,12 +261,12 @@ class checker {
   bool object(const json& j, const std::string& ptr, std::initializer_list<std::string_view> allowed,
               std::initializer_list<std::string_view> required = {}) {
     if (!j.is_object()) {
-      error(ptr, fmt::format("must be an object, not {}", type_name(j)));
+      error(ptr, fmt::format("must be an object, not {}", detail::type_name(j)));
       return false;
     }
     for (const auto& [k, v] : j.items()) {
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        error(ptr + "/" + escape_token(k),
+        error(ptr + "/" + detail::pointer_token(k),
               fmt::format("unknown key \"{}\" (allowed: {})", k, join(std::vector<std::string_view>(allowed))));
       }
     }
@@ -312,7 +290,7 @@ class checker {
   }
   std::optional<std::int64_t> integer_value(const json& v, const std::string& p, std::int64_t lo, std::int64_t hi) {
     if (!v.is_number_integer()) {
-      error(p, fmt::format("must be an integer, not {}", type_name(v)));
+      error(p, fmt::format("must be an integer, not {}", detail::type_name(v)));
       return std::nullopt;
     }
     if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
@@ -331,7 +309,7 @@ class checker {
     if (v == nullptr) return std::nullopt;
     const std::string p = ptr + "/" + std::string(key);
     if (!v->is_number_unsigned()) {
-      error(p, fmt::format("must be an integer >= 0, not {}", v->is_number_integer() ? "negative" : type_name(*v)));
+      error(p, fmt::format("must be an integer >= 0, not {}", v->is_number_integer() ? "negative" : detail::type_name(*v)));
       return std::nullopt;
     }
     return v->get<std::uint64_t>();
@@ -340,7 +318,7 @@ class checker {
     const json* v = member(obj, key);
     if (v == nullptr) return std::nullopt;
     if (!v->is_string()) {
-      error(ptr + "/" + std::string(key), fmt::format("must be a string, not {}", type_name(*v)));
+      error(ptr + "/" + std::string(key), fmt::format("must be a string, not {}", detail::type_name(*v)));
       return std::nullopt;
     }
     return v->get<std::string>();
@@ -358,7 +336,7 @@ class checker {
     const json* v = member(obj, key);
     if (v == nullptr) return std::nullopt;
     if (!v->is_boolean()) {
-      error(ptr + "/" + std::string(key), fmt::format("must be true or false, not {}", type_name(*v)));
+      error(ptr + "/" + std::string(key), fmt::format("must be true or false, not {}", detail::type_name(*v)));
       return std::nullopt;
     }
     return v->get<bool>();
@@ -368,7 +346,7 @@ class checker {
     if (v == nullptr) return std::nullopt;
     const std::string p = ptr + "/" + std::string(key);
     if (!v->is_number()) {
-      error(p, fmt::format("must be a number, not {}", type_name(*v)));
+      error(p, fmt::format("must be a number, not {}", detail::type_name(*v)));
       return std::nullopt;
     }
     const double x = v->get<double>();
@@ -385,7 +363,7 @@ class checker {
   }
   std::optional<sim_time> duration_value(const json& v, const std::string& p) {
     if (!v.is_string()) {
-      error(p, fmt::format("must be a duration string with a unit (\"2.5s\", \"100ms\"), not {}", type_name(v)));
+      error(p, fmt::format("must be a duration string with a unit (\"2.5s\", \"100ms\"), not {}", detail::type_name(v)));
       return std::nullopt;
     }
     const auto t = sim_time::parse(v.get<std::string>());
@@ -400,7 +378,7 @@ class checker {
     if (v == nullptr) return std::nullopt;
     const std::string p = ptr + "/" + std::string(key);
     if (!v->is_string()) {
-      error(p, fmt::format("must be a rate string with a unit (\"1Gbps\", \"10Mbps\"), not {}", type_name(*v)));
+      error(p, fmt::format("must be a rate string with a unit (\"1Gbps\", \"10Mbps\"), not {}", detail::type_name(*v)));
       return std::nullopt;
     }
     const auto r = parse_rate(v->get<std::string>());
@@ -433,7 +411,7 @@ class checker {
     const json* v = member(obj, key);
     if (v == nullptr) return nullptr;
     if (!v->is_array()) {
-      error(ptr + "/" + std::string(key), fmt::format("must be an array, not {}", type_name(*v)));
+      error(ptr + "/" + std::string(key), fmt::format("must be an array, not {}", detail::type_name(*v)));
       return nullptr;
     }
     return v;
@@ -824,7 +802,7 @@ class model_reader {
   std::vector<setting> advanced_settings(const json& j, const std::string& p) {
     std::vector<setting> out = settings(j, p);
     for (const auto& s : out) {
-      if (auto why = validator_.check(s.key, s.value)) c_.error(p + "/" + escape_token(s.key), *why);
+      if (auto why = validator_.check(s.key, s.value)) c_.error(p + "/" + detail::pointer_token(s.key), *why);
     }
     return out;
   }
@@ -1231,7 +1209,7 @@ class model_reader {
 
   void read_action(const json& j, const std::string& p) {
     if (!j.is_object()) {
-      c_.error(p, fmt::format("must be an object, not {}", type_name(j)));
+      c_.error(p, fmt::format("must be an object, not {}", detail::type_name(j)));
       return;
     }
     const auto act = c_.choice(j, p, "action",
@@ -1422,7 +1400,7 @@ class model_reader {
 
   void read_expectation(const json& j, const std::string& p) {
     if (!j.is_object()) {
-      c_.error(p, fmt::format("must be an object, not {}", type_name(j)));
+      c_.error(p, fmt::format("must be an object, not {}", detail::type_name(j)));
       return;
     }
     const auto type = c_.choice(j, p, "type",
