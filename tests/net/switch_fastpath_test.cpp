@@ -4,97 +4,48 @@
 #include "vnetsim/net/switch.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "switch_world.hpp"
+
 using namespace vnetsim;
 using namespace vnetsim::literals;
 using dev::link_side;
+using test::host_mac;
 
 namespace {
 
-wire::mac_address host_mac(std::uint32_t h) {
-  return wire::mac_address::from_u64(0x0050'5600'0000ULL + h + 1);
-}
-
-/// One switch with a host on each port (host h on port h, side a of its link); hosts
-/// record the time and the first 14 bytes of each frame they receive.
-struct world {
-  kernel::simulator sim;
-  kernel::rng_streams streams{11};
-  dev::frame_pool pool;
-  dev::link_set links{sim, streams};
-  net::switch_set sws{sim, links, pool};
-  kernel::event_kind host_kind = 0;
+/// One switch "sw" with a host on each port (host h on port h, side a of its link).
+struct world : test::switch_world {
   net::switch_id sw = 0;
-  std::vector<dev::link_id> host_link;
 
-  struct rx {
-    sim_time at;
-    std::uint32_t host;
-    std::vector<std::uint8_t> head;
-  };
-  std::vector<rx> got;
-
-  explicit world(std::uint16_t ports, net::switch_config cfg = {}) {
-    host_kind = sim.register_kind(
-        "test/host",
-        [](void* ctx, kernel::simulator& s, const kernel::event& ev) {
-          auto& w = *static_cast<world*>(ctx);
-          auto a = w.links.take_arrival(ev.target);
-          if (!a.frame) return;
-          std::vector<std::uint8_t> h(14);
-          std::memcpy(h.data(), a.frame.data().data(), h.size());
-          w.got.push_back({s.now(), a.device, std::move(h)});
-        },
-        this);
+  explicit world(std::uint16_t ports, net::switch_config cfg = {}) : switch_world(11) {
     cfg.name = "sw";
-    cfg.ports = ports;
-    sw = sws.add(cfg);
-    for (net::port_no p = 0; p < ports; ++p) {
-      const auto id = links.add(fmt::format("h{}", p), {}, {host_kind, 0, p, 0}, sws.endpoint(sw, p));
-      sws.attach(sw, p, id, link_side::b);
-      host_link.push_back(id);
-    }
+    sw = add_switch(ports, cfg);
+    for (net::port_no p = 0; p < ports; ++p) connect(sw, p);
   }
 
-  static std::vector<std::uint8_t> bytes(wire::mac_address dst, wire::mac_address src,
-                                         std::uint16_t type) {
-    std::vector<std::uint8_t> b(60, 0xaa);
-    auto d = dst.octets(), s = src.octets();
-    std::copy(d.begin(), d.end(), b.begin());
-    std::copy(s.begin(), s.end(), b.begin() + 6);
-    b[12] = static_cast<std::uint8_t>(type >> 8);
-    b[13] = static_cast<std::uint8_t>(type & 0xff);
-    return b;
-  }
   dev::frame_ref frame(wire::mac_address dst, wire::mac_address src, std::uint16_t type = 0x0800) {
     const auto b = bytes(dst, src, type);
     auto f = pool.allocate_copy(std::as_bytes(std::span(b)), sim.now());
     REQUIRE(f);
     return f;
   }
-  /// Host `from` sends a unicast to host `to`'s MAC (source: host `from`'s, or `src`).
+  /// Host `from` sends a unicast of EtherType `type` to host `to`'s MAC.
   void ucast(std::uint32_t from, std::uint32_t to, std::uint16_t type = 0x0800) {
-    links.send(host_link[from], link_side::a, frame(host_mac(to), host_mac(from), type));
+    send(from, bytes(host_mac(to), host_mac(from), type));
   }
   /// Hosts 0..n-1 each send one broadcast, so that all are learned.
   void learn_all(std::uint32_t n) {
-    for (std::uint32_t h = 0; h < n; ++h) {
-      links.send(host_link[h], link_side::a, frame(wire::mac_address::broadcast(), host_mac(h), 0x0806));
-    }
+    for (std::uint32_t h = 0; h < n; ++h) bcast(h);
     sim.run();
     got.clear();
   }
   std::vector<std::uint32_t> run_and_take() {
     sim.run();
-    std::vector<std::uint32_t> r;
-    for (const auto& x : got) r.push_back(x.host);
-    std::sort(r.begin(), r.end());
-    got.clear();
-    return r;
+    return take();
   }
 };
 
@@ -113,7 +64,7 @@ TEST_CASE("switch fast path: a learned unicast arrives at the model's exact nano
   // 1 Gb/s links, 500 ns: 672 ns serialization + 500 ns, 5 us store-and-forward, 672 + 500.
   CHECK(w.got[0].at == t0 + 1172_ns + 5_us + 1172_ns);
   const auto want = world::bytes(host_mac(2), host_mac(0), 0x0800);
-  CHECK(std::equal(w.got[0].head.begin(), w.got[0].head.end(), want.begin()));
+  CHECK(w.got[0].bytes == want);
   CHECK(w.sws.counters(w.sw, 0).in_ucast_pkts == 1);
   CHECK(w.sws.counters(w.sw, 0).in_octets == 60 + 60);  // the broadcast, then the unicast
   CHECK(w.sws.counters(w.sw, 2).out_ucast_pkts == 1);
