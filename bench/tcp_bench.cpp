@@ -20,6 +20,25 @@ using namespace vnetsim;
 
 namespace {
 
+/// Warms up for 20 ms (slow start done, pools grown), then simulates 10 ms per iteration;
+/// sets the throughput counters from `delivered()` (payload bytes so far) before and after.
+template <class Delivered>
+void measure(benchmark::State& state, kernel::simulator& sim, Delivered delivered) {
+  constexpr sim_time step = sim_time::from_ms(10);
+  sim.run_until(sim_time::from_ms(20));
+  const std::uint64_t start = delivered();
+  sim_time t = sim.now();
+  for (auto _ : state) {
+    t += step;
+    sim.run_until(t);
+  }
+  const std::uint64_t bytes = delivered() - start;
+  state.counters["sim_bytes_per_s"] =
+      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
+  state.counters["sim_Gbps"] = static_cast<double>(bytes) * 8 /
+                               (static_cast<double>(state.iterations()) * step.seconds()) / 1e9;
+}
+
 void run(benchmark::State& state, bool tcp_tso, bool nic_tso) {
   test_tcp::nic_world_config c;
   c.link.bandwidth_bps = 10'000'000'000;
@@ -30,18 +49,7 @@ void run(benchmark::State& state, bool tcp_tso, bool nic_tso) {
   c.tcp_a.send_buffer = 4 * 1024 * 1024;
   test_tcp::nic_world w(c);
   w.connect();
-  w.sim.run_until(sim_time::from_ms(20));  // warm up: slow start done, pools grown
-  const std::uint64_t start = w.ends[1].delivered;
-  sim_time t = w.sim.now();
-  for (auto _ : state) {
-    t += sim_time::from_ms(10);
-    w.sim.run_until(t);
-  }
-  const std::uint64_t bytes = w.ends[1].delivered - start;
-  state.counters["sim_bytes_per_s"] =
-      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
-  state.counters["sim_Gbps"] = static_cast<double>(bytes) * 8 /
-                               (static_cast<double>(state.iterations()) * 0.01) / 1e9;
+  measure(state, w.sim, [&] { return w.ends[1].delivered; });
   if (w.a().counters().tcpRetransSegs != 0 || w.b().counters().bad_payload != 0) {
     state.SkipWithError("unexpected retransmissions or bad payload");
   }
@@ -88,19 +96,8 @@ void run_stack(benchmark::State& state, bool tso) {
   b.client_tcp.send_buffer = 4 * 1024 * 1024;
   b.app.expected_duration = sim_time::from_s(600);
   const auto s = tcps.add_tcp_bulk(b);
-  sim.run_until(sim_time::from_ms(20));
-  const std::uint64_t start = tcps.report(s).app.bytes_delivered;
-  sim_time t = sim.now();
-  for (auto _ : state) {
-    t += sim_time::from_ms(10);
-    sim.run_until(t);
-  }
+  measure(state, sim, [&] { return tcps.report(s).app.bytes_delivered; });
   const auto r = tcps.report(s);
-  const std::uint64_t bytes = r.app.bytes_delivered - start;
-  state.counters["sim_bytes_per_s"] =
-      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
-  state.counters["sim_Gbps"] = static_cast<double>(bytes) * 8 /
-                               (static_cast<double>(state.iterations()) * 0.01) / 1e9;
   if (r.client.tcpRetransSegs != 0 || r.server.bad_payload != 0) {
     state.SkipWithError("unexpected retransmissions or bad payload");
   }
@@ -126,19 +123,8 @@ void run_vm_bond(benchmark::State& state, bool tso) {
   b.client_tcp.send_buffer = 4 * 1024 * 1024;
   b.app.expected_duration = sim_time::from_s(600);
   const auto s = tcps.add_tcp_bulk(b);
-  w.sim.run_until(sim_time::from_ms(20));
-  const std::uint64_t start = tcps.report(s).app.bytes_delivered;
-  sim_time t = w.sim.now();
-  for (auto _ : state) {
-    t += sim_time::from_ms(10);
-    w.sim.run_until(t);
-  }
+  measure(state, w.sim, [&] { return tcps.report(s).app.bytes_delivered; });
   const auto r = tcps.report(s);
-  const std::uint64_t bytes = r.app.bytes_delivered - start;
-  state.counters["sim_bytes_per_s"] =
-      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
-  state.counters["sim_Gbps"] = static_cast<double>(bytes) * 8 /
-                               (static_cast<double>(state.iterations()) * 0.01) / 1e9;
   if (r.client.tcpRetransSegs != 0 || r.server.bad_payload != 0 ||
       (r.client.tso_super_segments != 0) != tso) {
     state.SkipWithError("unexpected retransmissions, bad payload or TSO use");
