@@ -13,6 +13,17 @@ using namespace vnetsim;
 using namespace vnetsim::literals;
 using vnetsim::kernel::event_queue;
 
+namespace {
+
+/// Pops every event; their args in pop order.
+std::vector<std::uint64_t> drain_args(event_queue& q) {
+  std::vector<std::uint64_t> args;
+  while (auto e = q.pop()) args.push_back(e->arg);
+  return args;
+}
+
+}  // namespace
+
 TEST_CASE("event_queue pops in time order and FIFO among equal times") {
   event_queue q;
   q.push(5_s, 1, 0, 50);
@@ -23,8 +34,7 @@ TEST_CASE("event_queue pops in time order and FIFO among equal times") {
   q.push(1_s, 1, 0, 11);
   CHECK(q.size() == 6);
   CHECK(q.next_time() == 1_s);
-  std::vector<std::uint64_t> args;
-  while (auto e = q.pop()) args.push_back(e->arg);
+  const auto args = drain_args(q);
   CHECK(args == std::vector<std::uint64_t>{10, 11, 30, 50, 51, 52});
   CHECK(q.empty());
   CHECK_FALSE(q.pop().has_value());
@@ -219,8 +229,7 @@ TEST_CASE("event_queue puts a push at or before the end of the run into the run"
     q.push(11_ns, 1, 0, 2);
     q.push(14_ns, 1, 0, 5);  // a tie with the run's last event: after it
     q.push(20_ns, 1, 0, 6);
-    std::vector<std::uint64_t> args;
-    while (auto e = q.pop()) args.push_back(e->arg);
+    const auto args = drain_args(q);
     CHECK(args == std::vector<std::uint64_t>{2, 3, 4, 5, 6, 9});
   }
   SUBCASE("at the time of a run split off a large bucket") {
@@ -233,8 +242,7 @@ TEST_CASE("event_queue puts a push at or before the end of the run into the run"
     CHECK(q.pop()->arg == 100);
     CHECK(q.pop()->arg == 0);
     q.push(5_ns, 1, 0, 20);
-    std::vector<std::uint64_t> args;
-    while (auto e = q.pop()) args.push_back(e->arg);
+    const auto args = drain_args(q);
     std::vector<std::uint64_t> want;
     for (std::uint64_t i = 1; i <= 20; ++i) want.push_back(i);
     want.push_back(200);
@@ -250,8 +258,7 @@ TEST_CASE("event_queue puts a push at or before the end of the run into the run"
   q.push(15_ns, 1, 0, 5);    // after the run's end, before the bucketed 1 s
   q.push(13_ns, 1, 0, 4);
   q.push(12_ns, 1, 0, 6);    // a tie with arg 3: after it
-  std::vector<std::uint64_t> args;
-  while (auto e = q.pop()) args.push_back(e->arg);
+  const auto args = drain_args(q);
   CHECK(args == std::vector<std::uint64_t>{3, 6, 4, 5, 9});
 }
 
@@ -286,8 +293,7 @@ TEST_CASE("event_queue puts a push below every bucketed key into the run") {
     CHECK(q.pop()->arg == 0);
     q.push(100_us, 1, 0, 2);  // equal to the lowest bucketed key: not into the run
     q.push(99'999_ns, 1, 0, 3);  // one below it: into the run
-    std::vector<std::uint64_t> args;
-    while (auto e = q.pop()) args.push_back(e->arg);
+    const auto args = drain_args(q);
     CHECK(args == std::vector<std::uint64_t>{3, 1, 2});
   }
   SUBCASE("ties with the run's last element, and an insertion before it") {
@@ -298,8 +304,7 @@ TEST_CASE("event_queue puts a push below every bucketed key into the run") {
     q.push(7_ns, 1, 0, 2);  // a tie with the run's last element: after it
     q.push(6_ns, 1, 0, 3);  // inserted before the run's end
     q.push(5_ns, 1, 0, 4);  // inserted after the equal 5 ns
-    std::vector<std::uint64_t> args;
-    while (auto e = q.pop()) args.push_back(e->arg);
+    const auto args = drain_args(q);
     CHECK(args == std::vector<std::uint64_t>{0, 4, 3, 1, 2, 9});
   }
   SUBCASE("cancel of an event appended to the run") {
@@ -349,8 +354,7 @@ TEST_CASE("event_queue puts a push below every bucketed key into the run") {
     q.push(20_ns, 1, 0, 1);  // at the stop time: before it
     q.push(30_ns, 1, 0, 3);  // a tie with it: after it
     q.push(40_ns, 1, 0, 4);  // appended
-    std::vector<std::uint64_t> args;
-    while (auto e = q.pop()) args.push_back(e->arg);
+    const auto args = drain_args(q);
     CHECK(args == std::vector<std::uint64_t>{1, 2, 3, 4, 9});
   }
 }
