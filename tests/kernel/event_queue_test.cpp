@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -20,6 +22,82 @@ std::vector<std::uint64_t> drain_args(event_queue& q) {
   std::vector<std::uint64_t> args;
   while (auto e = q.pop()) args.push_back(e->arg);
   return args;
+}
+
+/// A random mix of pushes, cancels, pops and pop_until look-aheads, checked against a
+/// brute-force reference: every pop returns the live event with the smallest (time, seq).
+struct random_workload {
+  std::uint64_t seed = 0;
+  int steps = 0;
+  std::size_t max_live = std::numeric_limits<std::size_t>::max();  // no push beyond this many
+  std::int64_t lookahead = 0;  // pop_until limits are now + [0, lookahead)
+  std::size_t min_pops = 0;
+  std::function<std::int64_t(kernel::rng&, std::int64_t now)> push_time;
+};
+
+void check_against_reference(const random_workload& w) {
+  kernel::rng r(w.seed);
+  event_queue q;
+  struct ref_event {
+    std::int64_t time;
+    bool live;
+  };
+  std::vector<ref_event> ref;  // index = seq = arg
+  std::vector<kernel::event_handle> handles;
+  std::size_t live = 0;
+  std::int64_t now = 0;
+  std::size_t pops = 0;
+  auto expect_pop = [&](const std::optional<kernel::event>& e) {
+    std::size_t best = ref.size();  // the earliest live event; the lowest seq among ties
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      if (ref[i].live && (best == ref.size() || ref[i].time < ref[best].time)) best = i;
+    }
+    if (best == ref.size()) {
+      CHECK_FALSE(e.has_value());
+      return;
+    }
+    REQUIRE(e.has_value());
+    CHECK(e->arg == best);
+    CHECK(e->seq == best);
+    CHECK(e->time.ns() == ref[best].time);
+    ref[best].live = false;
+    --live;
+    now = e->time.ns();
+    ++pops;
+  };
+  for (int step = 0; step < w.steps; ++step) {
+    const auto op = r.uniform_below(10);
+    if (op < 5 && live < w.max_live) {
+      const std::int64_t t = w.push_time(r, now);
+      handles.push_back(q.push(sim_time::from_ns(t), 1, 0, ref.size()));
+      ref.push_back({t, true});
+      ++live;
+    } else if (op < 6 && !handles.empty()) {
+      const auto i = r.uniform_below(handles.size());
+      const bool did = q.cancel(handles[i]).has_value();
+      CHECK(did == ref[i].live);
+      if (ref[i].live) --live;
+      ref[i].live = false;
+    } else if (op < 7) {
+      // Look ahead to a limit: either the next event is within it, or nothing changes.
+      const auto limit =
+          sim_time::from_ns(now + static_cast<std::int64_t>(r.uniform_below(static_cast<std::uint64_t>(w.lookahead))));
+      const auto next = q.next_time();
+      auto e = q.pop_until(limit);
+      if (next && *next <= limit) {
+        expect_pop(e);
+      } else {
+        CHECK_FALSE(e.has_value());
+        now = limit.ns();  // as the simulator does after run_until(limit)
+      }
+    } else {
+      expect_pop(q.pop());
+    }
+    CHECK(q.size() == live);
+  }
+  while (!q.empty()) expect_pop(q.pop());
+  expect_pop(q.pop());
+  CHECK(pops > w.min_pops);
 }
 
 }  // namespace
@@ -116,70 +194,18 @@ TEST_CASE("event_queue next_time skips cancelled events") {
 }
 
 TEST_CASE("event_queue agrees with a brute-force reference on a random workload") {
-  // Interleave pushes (never before the last pop, with many ties), cancels and pops; every
-  // pop must return the live event with the smallest (time, seq).
-  kernel::rng r(42);
-  event_queue q;
-  struct ref_event {
-    std::int64_t time;
-    std::uint64_t seq;
-    bool live;
+  // Pushes never before the last pop, with many ties, and now and then far ahead.
+  random_workload w;
+  w.seed = 42;
+  w.steps = 6000;
+  w.lookahead = 4000;
+  w.min_pops = 1000;
+  w.push_time = [](kernel::rng& r, std::int64_t now) {
+    return now + static_cast<std::int64_t>(r.uniform_below(8)) * 1000 *
+                     static_cast<std::int64_t>(r.uniform_below(3)) +
+           (r.bernoulli(0.1) ? (std::int64_t{1} << static_cast<int>(r.uniform_below(41))) : 0);
   };
-  std::vector<ref_event> ref;
-  std::vector<kernel::event_handle> handles;
-  std::int64_t now = 0;
-  std::size_t pops = 0;
-  auto expect_pop = [&](const std::optional<kernel::event>& e) {
-    const ref_event* best = nullptr;
-    for (const auto& x : ref) {
-      if (x.live && (best == nullptr || std::tie(x.time, x.seq) < std::tie(best->time, best->seq))) {
-        best = &x;
-      }
-    }
-    if (best == nullptr) {
-      CHECK_FALSE(e.has_value());
-      return;
-    }
-    REQUIRE(e.has_value());
-    CHECK(e->arg == best->seq);
-    CHECK(e->seq == best->seq);
-    CHECK(e->time.ns() == best->time);
-    ref[e->arg].live = false;
-    now = e->time.ns();
-    ++pops;
-  };
-  for (int step = 0; step < 6000; ++step) {
-    const auto op = r.uniform_below(10);
-    if (op < 5) {
-      const std::int64_t t = now + static_cast<std::int64_t>(r.uniform_below(8)) * 1000 *
-                                       static_cast<std::int64_t>(r.uniform_below(3)) +
-                             (r.bernoulli(0.1) ? (std::int64_t{1} << static_cast<int>(r.uniform_below(41))) : 0);
-      const std::uint64_t seq = ref.size();
-      handles.push_back(q.push(sim_time::from_ns(t), 1, 0, seq));
-      ref.push_back({t, seq, true});
-    } else if (op < 6 && !handles.empty()) {
-      const auto i = r.uniform_below(handles.size());
-      const bool did = q.cancel(handles[i]).has_value();
-      CHECK(did == ref[i].live);
-      ref[i].live = false;
-    } else if (op < 7) {
-      // Look ahead to a limit: either the next event is within it, or nothing changes.
-      const auto limit = sim_time::from_ns(now + static_cast<std::int64_t>(r.uniform_below(4000)));
-      const auto next = q.next_time();
-      auto e = q.pop_until(limit);
-      if (next && *next <= limit) {
-        expect_pop(e);
-      } else {
-        CHECK_FALSE(e.has_value());
-        now = limit.ns();  // as the simulator does after run_until(limit)
-      }
-    } else {
-      expect_pop(q.pop());
-    }
-  }
-  while (!q.empty()) expect_pop(q.pop());
-  expect_pop(q.pop());
-  CHECK(pops > 1000);
+  check_against_reference(w);
 }
 
 TEST_CASE("event_queue sorts buckets of every small size exactly, ties first in, first out") {
@@ -362,66 +388,18 @@ TEST_CASE("event_queue puts a push below every bucketed key into the run") {
 TEST_CASE("event_queue agrees with a brute-force reference with few events pending") {
   // The run's fast path in use: a handful of events pending, short delays with many ties,
   // some far timers in buckets, cancels, and pop_until stopping between events.
-  kernel::rng r(2027);
-  event_queue q;
-  struct ref_event {
-    std::int64_t time;
-    bool live;
+  random_workload w;
+  w.seed = 2027;
+  w.steps = 40'000;
+  w.max_live = 24;
+  w.lookahead = 300;
+  w.min_pops = 10'000;
+  w.push_time = [](kernel::rng& r, std::int64_t now) {
+    std::int64_t t = now + static_cast<std::int64_t>(r.uniform_below(5)) * 100;
+    if (r.bernoulli(0.05)) t += std::int64_t{1} << static_cast<int>(10 + r.uniform_below(30));
+    return t;
   };
-  std::vector<ref_event> ref;
-  std::vector<kernel::event_handle> handles;
-  std::size_t live = 0;
-  std::int64_t now = 0;
-  std::size_t pops = 0;
-  auto expect_pop = [&](const std::optional<kernel::event>& e) {
-    std::size_t best = ref.size();
-    for (std::size_t i = 0; i < ref.size(); ++i) {
-      if (ref[i].live && (best == ref.size() || ref[i].time < ref[best].time)) best = i;
-    }
-    if (best == ref.size()) {
-      CHECK_FALSE(e.has_value());
-      return;
-    }
-    REQUIRE(e.has_value());
-    CHECK(e->arg == best);
-    CHECK(e->time.ns() == ref[best].time);
-    ref[best].live = false;
-    --live;
-    now = e->time.ns();
-    ++pops;
-  };
-  for (int step = 0; step < 40'000; ++step) {
-    const auto op = r.uniform_below(10);
-    if (op < 5 && live < 24) {
-      std::int64_t t = now + static_cast<std::int64_t>(r.uniform_below(5)) * 100;
-      if (r.bernoulli(0.05)) t += std::int64_t{1} << static_cast<int>(10 + r.uniform_below(30));
-      handles.push_back(q.push(sim_time::from_ns(t), 1, 0, ref.size()));
-      ref.push_back({t, true});
-      ++live;
-    } else if (op < 6 && !handles.empty()) {
-      const auto i = r.uniform_below(handles.size());
-      const bool did = q.cancel(handles[i]).has_value();
-      CHECK(did == ref[i].live);
-      if (ref[i].live) --live;
-      ref[i].live = false;
-    } else if (op < 7) {
-      const auto limit = sim_time::from_ns(now + static_cast<std::int64_t>(r.uniform_below(300)));
-      const auto next = q.next_time();
-      auto e = q.pop_until(limit);
-      if (next && *next <= limit) {
-        expect_pop(e);
-      } else {
-        CHECK_FALSE(e.has_value());
-        now = limit.ns();
-      }
-    } else {
-      expect_pop(q.pop());
-    }
-    CHECK(q.size() == live);
-  }
-  while (!q.empty()) expect_pop(q.pop());
-  expect_pop(q.pop());
-  CHECK(pops > 10'000);
+  check_against_reference(w);
 }
 
 TEST_CASE("event_queue hands a long run's latest time back to the buckets, ties in order") {
