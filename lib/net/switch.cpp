@@ -203,14 +203,12 @@ switch_id switch_set::add(const switch_config& cfg) {
   s.nports = cfg.ports;
   s.scratch.resize(cfg.ports);
   switches_.push_back(std::move(s));
-  nswitches_ = switches_.size();
   sw& added = switches_.back();
   for (port_no n = 0; n < cfg.ports; ++n) {
     try {
       apply_port_config(id, added.ports[n], n, cfg.default_port);
     } catch (...) {
       switches_.pop_back();
-      nswitches_ = switches_.size();
       throw;
     }
   }
@@ -228,11 +226,11 @@ switch_id switch_set::add(const switch_config& cfg) {
       make_engine(id);
     } catch (const std::invalid_argument& e) {
       switches_.pop_back();
-      nswitches_ = switches_.size();
       if (dynamic_cast<const switch_error*>(&e)) throw;
       throw switch_error(fmt::format("switch {} ({}): spanning tree: {}", id, cfg.name, e.what()));
     }
   }
+  nswitches_ = switches_.size();  // the switch is complete: receive() may take frames for it
   return id;
 }
 
