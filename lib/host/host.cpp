@@ -34,12 +34,7 @@ constexpr std::uint64_t slot_used = 1ULL << 63;
 /// The 48-bit big-endian value (a MAC address) at `p`, read as one 8-byte load: the caller
 /// guarantees 8 readable bytes from `p` (offsets 0 and 6 of an Ethernet header, 14 bytes).
 /// Equals wire::mac_address::read(frame, p - frame).to_u64().
-std::uint64_t load_mac(const std::byte* p) noexcept {
-  std::uint64_t x = 0;
-  std::memcpy(&x, p, sizeof x);
-  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
-  return x >> 16;
-}
+std::uint64_t load_mac(const std::byte* p) noexcept { return wire::load_be64(p) >> 16; }
 
 std::size_t mac_hash(std::uint64_t mac) noexcept {
   std::uint64_t h = mac * 0x9e37'79b9'7f4a'7c15ULL;

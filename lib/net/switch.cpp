@@ -31,14 +31,7 @@ constexpr bool is_reserved_group(wire::mac_address m) noexcept {
 
 constexpr std::uint64_t detect_seq_mask = 0x7fff'ffffULL;
 
-/// 8 bytes at p, big-endian (p must have 8 readable bytes): one load and one byte swap
-/// (GCC builtin; the project builds with GCC 12).
-inline std::uint64_t load_be64(const std::byte* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  return v;
-}
+using wire::load_be64;
 
 /// The BPDU of an untagged frame to the STP group: 802.3 length-framed, LLC 42 42 03, then
 /// the BPDU (802.1D-2004 9.3) [CiscoBPDU]; nullopt when it is not a valid BPDU.

@@ -4,6 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <span>
+
+#include "vnetsim/wire/bytes.hpp"
 
 using namespace vnetsim::wire;
 
@@ -88,4 +91,14 @@ TEST_CASE("mac: ordering is numeric") {
   CHECK(b < c);
   CHECK((a < c) == (a.to_u64() < c.to_u64()));
   CHECK(a != b);
+}
+
+TEST_CASE("load_be64: one load equals get_u64, and its top 48 bits the MAC at that offset") {
+  const std::array<std::uint8_t, 16> raw{0x00, 0x50, 0x56, 0x01, 0x02, 0x03, 0x00, 0x0c,
+                                         0x29, 0xaa, 0xbb, 0xcc, 0x08, 0x06, 0xff, 0xee};
+  const auto b = std::as_bytes(std::span(raw));
+  CHECK(load_be64(b.data()) == 0x0050'5601'0203'000cULL);
+  CHECK(load_be64(b.data()) == get_u64(b, 0));
+  CHECK((load_be64(b.data() + 6) >> 16) == mac_address::read(b, 6).to_u64());
+  CHECK((load_be64(b.data() + 6) & 0xffff) == 0x0806);
 }

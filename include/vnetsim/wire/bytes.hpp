@@ -37,6 +37,16 @@ constexpr std::uint64_t get_u64(const_bytes b, std::size_t off) noexcept {
   return (std::uint64_t{get_u32(b, off)} << 32) | get_u32(b, off + 4);
 }
 
+/// The 8 bytes at `p`, big-endian, as one unaligned load and one byte swap (GCC builtin;
+/// the project builds with GCC 12): for frame paths that read a MAC address and the two
+/// bytes after it at once. The caller guarantees 8 readable bytes at `p`.
+inline std::uint64_t load_be64(const std::byte* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+
 constexpr void put_u8(bytes b, std::size_t off, std::uint8_t v) noexcept {
   b[off] = static_cast<std::byte>(v);
 }
